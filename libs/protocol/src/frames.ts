@@ -1,0 +1,160 @@
+// Frames Slack sends over a Socket Mode WebSocket (PROTOCOL.md §3) and the ack we send back (§4.1).
+// Validation happens here, at the trust boundary; everything past `parseFrame` trusts the types.
+import { z } from 'zod';
+
+export const ENVELOPE_TYPES = ['events_api', 'interactive', 'slash_commands'] as const;
+export type EnvelopeType = (typeof ENVELOPE_TYPES)[number];
+
+export const DISCONNECT_REASONS = ['warning', 'refresh_requested', 'too_many_websockets', 'link_disabled'] as const;
+export type KnownDisconnectReason = (typeof DISCONNECT_REASONS)[number];
+
+export interface HelloFrame {
+  type: 'hello';
+  num_connections: number;
+  debug_info?: { host?: string; build_number?: number; approximate_connection_time?: number; started?: string };
+  connection_info?: { app_id?: string };
+}
+
+export interface DisconnectFrame {
+  type: 'disconnect';
+  /** One of {@link DISCONNECT_REASONS}, or a reason Slack adds later (treated as "reconnect with back-off"). */
+  reason: string;
+  debug_info?: { host?: string };
+}
+
+export interface Envelope {
+  type: EnvelopeType;
+  envelope_id: string;
+  payload: Record<string, unknown>;
+  accepts_response_payload: boolean;
+  /** events_api only: 0 on first delivery, N on the Nth redelivery. */
+  retry_attempt: number;
+  /** events_api only: "" on first delivery, e.g. "timeout" on a redelivery. */
+  retry_reason: string;
+}
+
+export type InboundFrame = HelloFrame | DisconnectFrame | Envelope;
+
+/** Why a frame was rejected. Each code is stable and is the label of the connector's rejection metric. */
+export type FrameErrorCode =
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_FRAME_NOT_JSON'
+  | 'ERR_FRAME_NOT_OBJECT'
+  | 'ERR_FRAME_UNKNOWN_TYPE'
+  | 'ERR_FRAME_MISSING_ENVELOPE_ID'
+  | 'ERR_FRAME_INVALID';
+
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+  constructor(
+    readonly code: FrameErrorCode,
+    message: string,
+    /** `envelope_id` when the frame carried one, so the rejection can be logged against it. */
+    readonly envelopeId?: string,
+  ) {
+    super(message);
+  }
+}
+
+const helloSchema = z
+  .object({
+    type: z.literal('hello'),
+    num_connections: z.number().int().nonnegative(),
+    debug_info: z
+      .object({
+        host: z.string().optional(),
+        build_number: z.number().optional(),
+        approximate_connection_time: z.number().optional(),
+        started: z.string().optional(),
+      })
+      .passthrough()
+      .optional(),
+    connection_info: z.object({ app_id: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+
+const disconnectSchema = z
+  .object({
+    type: z.literal('disconnect'),
+    reason: z.string().min(1),
+    debug_info: z.object({ host: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+
+const envelopeSchema = z
+  .object({
+    type: z.enum(ENVELOPE_TYPES),
+    envelope_id: z.string().min(1).max(256),
+    payload: z.record(z.unknown()),
+    accepts_response_payload: z.boolean().default(false),
+    retry_attempt: z.number().int().nonnegative().default(0),
+    retry_reason: z.string().default(''),
+  })
+  .passthrough();
+
+/** Frames larger than this are rejected unparsed. Slack's largest payloads (views) stay far below. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+export interface ParseFrameOptions {
+  /** @defaultValue {@link DEFAULT_MAX_FRAME_BYTES} */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Parses and validates one text frame. Throws {@link FrameError}; never anything else.
+ * `byteLength` is passed in because the socket layer already knows it (no second UTF-8 pass).
+ */
+export function parseFrame(text: string, byteLength: number, options: ParseFrameOptions = {}): InboundFrame {
+  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  if (byteLength > max) {
+    throw new FrameError('ERR_FRAME_TOO_LARGE', `frame of ${byteLength} bytes is over the ${max}-byte limit`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new FrameError('ERR_FRAME_NOT_JSON', 'frame is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new FrameError('ERR_FRAME_NOT_OBJECT', 'frame is not a JSON object');
+  }
+  const obj = raw as Record<string, unknown>;
+  const envelopeId = typeof obj.envelope_id === 'string' ? obj.envelope_id : undefined;
+  switch (obj.type) {
+    case 'hello':
+      return checked(helloSchema, obj, envelopeId) as HelloFrame;
+    case 'disconnect':
+      return checked(disconnectSchema, obj, envelopeId) as DisconnectFrame;
+    case 'events_api':
+    case 'interactive':
+    case 'slash_commands':
+      if (!envelopeId) {
+        throw new FrameError('ERR_FRAME_MISSING_ENVELOPE_ID', `${obj.type} frame has no envelope_id`);
+      }
+      return checked(envelopeSchema, obj, envelopeId) as Envelope;
+    default:
+      throw new FrameError(
+        'ERR_FRAME_UNKNOWN_TYPE',
+        `unknown frame type ${JSON.stringify(String(obj.type)).slice(0, 64)}`,
+        envelopeId,
+      );
+  }
+}
+
+function checked<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, obj: unknown, envelopeId: string | undefined): T {
+  const result = schema.safeParse(obj);
+  if (!result.success) {
+    const where = result.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+    throw new FrameError('ERR_FRAME_INVALID', `frame failed validation at ${where}`, envelopeId);
+  }
+  return result.data;
+}
+
+export function isEnvelope(frame: InboundFrame): frame is Envelope {
+  return frame.type !== 'hello' && frame.type !== 'disconnect';
+}
+
+/** The ack frame (PROTOCOL.md §4.1). `payload` is omitted when there is nothing to say. */
+export function ackFrame(envelopeId: string, payload?: Record<string, unknown>): string {
+  return JSON.stringify(payload ? { envelope_id: envelopeId, payload } : { envelope_id: envelopeId });
+}

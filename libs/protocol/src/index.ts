@@ -1,0 +1,5 @@
+export * from './frames';
+export * from './routing';
+export * from './job-data';
+export * from './scrub';
+export * from './payloads';

@@ -1,0 +1,99 @@
+// Redis connections for the three ways the product uses Redis. Every connection reconnects
+// forever with capped, jittered back-off: a Redis restart or failover never needs a process
+// restart.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { describeError } from './errors';
+
+export type RedisRole =
+  /** BullMQ Worker / QueueEvents: blocking commands, must never give up (`maxRetriesPerRequest: null`). */
+  | 'blocking'
+  /**
+   * Producers on the ack path (the connector): fail fast while disconnected instead of queueing
+   * commands in memory, so an envelope is not acked on the promise of a write that may never happen.
+   */
+  | 'producer'
+  /** Everything else (leases, rate-limit state, dashboards): short retries, then an error. */
+  | 'command';
+
+export interface RedisConnectionOptions {
+  role: RedisRole;
+  /** Connection name shown by `CLIENT LIST`. */
+  name: string;
+  logger: Logger;
+  /** Extra ioredis options (tests use `connectTimeout`). */
+  overrides?: RedisOptions;
+}
+
+/** Back-off between reconnect attempts: 100 ms doubling to 5 s, ±20% jitter, forever. */
+export function reconnectDelayMs(attempt: number): number {
+  const base = Math.min(100 * 2 ** Math.min(attempt, 10), 5000);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
+  const roleOptions: RedisOptions =
+    options.role === 'blocking'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : options.role === 'producer'
+        ? { maxRetriesPerRequest: 1, enableOfflineQueue: false }
+        : { maxRetriesPerRequest: 2 };
+  const redis = new Redis(url, {
+    connectionName: options.name,
+    retryStrategy: reconnectDelayMs,
+    // A failover or READONLY replica: reconnect rather than fail every command.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    lazyConnect: false,
+    ...roleOptions,
+    ...options.overrides,
+  });
+  attachRedisLogging(redis, options.name, options.logger);
+  return redis;
+}
+
+/** Every emitter gets an error listener when created; repeats of one error are logged once. */
+export function attachRedisLogging(redis: Redis, name: string, logger: Logger): void {
+  let lastError = '';
+  redis.on('error', (err: unknown) => {
+    const described = describeError(err);
+    const key = `${described.code ?? ''}:${described.message}`;
+    if (key === lastError) return;
+    lastError = key;
+    logger.warn({ redis: name, err: described }, 'redis connection error');
+  });
+  redis.on('ready', () => {
+    if (lastError) logger.info({ redis: name }, 'redis connection restored');
+    lastError = '';
+  });
+}
+
+export interface RedisFacts {
+  version: string;
+  maxmemoryPolicy: string | undefined;
+}
+
+/**
+ * Reads the server version and eviction policy, and warns loudly when keys may be evicted:
+ * BullMQ's locks and job hashes must never be evicted (`maxmemory-policy noeviction`).
+ */
+export async function checkRedis(redis: Redis, logger: Logger): Promise<RedisFacts> {
+  const info = await redis.info('server');
+  const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
+  let maxmemoryPolicy: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    maxmemoryPolicy = reply[1];
+  } catch (err) {
+    // Managed Redis often disables CONFIG; the operator has to check the policy in its console.
+    logger.info({ err: describeError(err) }, 'cannot read maxmemory-policy (CONFIG disabled); make sure it is noeviction');
+  }
+  if (maxmemoryPolicy !== undefined && maxmemoryPolicy !== 'noeviction') {
+    logger.warn(
+      { redis_version: version, maxmemory_policy: maxmemoryPolicy },
+      'Redis maxmemory-policy is not noeviction: queued jobs and locks can be evicted under memory pressure. Fix: CONFIG SET maxmemory-policy noeviction (and set it in redis.conf)',
+    );
+  } else {
+    logger.info({ redis_version: version, maxmemory_policy: maxmemoryPolicy }, 'redis checked');
+  }
+  return { version, maxmemoryPolicy };
+}

@@ -1,0 +1,77 @@
+// Redis for tests is always real: REDIS_URL when set (CI starts redis-server), otherwise a
+// container from testcontainers. Fault tests start their own redis-server on a spare port so the
+// shared one stays up.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import { freePort } from './ports';
+import { waitFor } from './wait';
+
+let containerUrl: Promise<string> | undefined;
+
+export async function getTestRedisUrl(): Promise<string> {
+  if (process.env.REDIS_URL) return process.env.REDIS_URL;
+  containerUrl ??= startContainer();
+  return containerUrl;
+}
+
+async function startContainer(): Promise<string> {
+  // Loaded only when needed: people with Docker and no REDIS_URL.
+  const { GenericContainer } = await import('testcontainers');
+  const container = await new GenericContainer('redis:7-alpine')
+    .withCommand(['redis-server', '--maxmemory-policy', 'noeviction'])
+    .withExposedPorts(6379)
+    .start();
+  return `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+}
+
+/** Deletes every key under a test's queue prefix. */
+export async function deleteKeys(redisUrl: string, pattern: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A redis-server of the test's own on a spare port, to stop and start under load. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+      stdio: 'ignore',
+    });
+    await waitFor(async () => {
+      const probe = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } finally {
+        probe.disconnect();
+      }
+    }, { timeoutMs: 10000, message: `redis-server on port ${port}` });
+  };
+  const stop = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+}
