@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ackFrame, FrameError, isEnvelope, parseFrame, type Envelope } from './index';
+
+const fixtures = join(__dirname, '../../../../shared/slack/fixtures');
+const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
+const parse = (text: string, max?: number) => parseFrame(text, Buffer.byteLength(text), max === undefined ? {} : { maxFrameBytes: max });
+
+function rejects(text: string, code: string, max?: number): FrameError {
+  try {
+    parse(text, max);
+  } catch (err) {
+    assert.ok(err instanceof FrameError, 'throws a FrameError');
+    assert.equal(err.code, code);
+    return err;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+test('every socket fixture parses to its type', () => {
+  const cases: Array<[string, string]> = [
+    ['hello.json', 'hello'],
+    ['disconnect_warning.json', 'disconnect'],
+    ['disconnect_refresh_requested.json', 'disconnect'],
+    ['events_api_app_mention.json', 'events_api'],
+    ['events_api_message_im.json', 'events_api'],
+    ['events_api_retry.json', 'events_api'],
+    ['interactive_block_actions.json', 'interactive'],
+    ['interactive_block_suggestion.json', 'interactive'],
+    ['interactive_view_submission.json', 'interactive'],
+    ['interactive_shortcut.json', 'interactive'],
+    ['interactive_message_action.json', 'interactive'],
+    ['slash_commands.json', 'slash_commands'],
+  ];
+  for (const [name, type] of cases) assert.equal(parse(fixture(name)).type, type, name);
+});
+
+test('envelope fields come through, retry fields default on kinds that lack them', () => {
+  const retry = parse(fixture('events_api_retry.json')) as Envelope;
+  assert.equal(retry.retry_attempt, 1);
+  assert.equal(retry.retry_reason, 'timeout');
+  const slash = parse(fixture('slash_commands.json'));
+  assert.ok(isEnvelope(slash));
+  assert.equal(slash.retry_attempt, 0);
+  assert.equal(slash.retry_reason, '');
+  assert.equal(slash.accepts_response_payload, true);
+  assert.equal(slash.payload.command, '/deploy');
+});
+
+test('malformed frames are rejected with stable codes', () => {
+  rejects('not json {', 'ERR_FRAME_NOT_JSON');
+  rejects('[1,2]', 'ERR_FRAME_NOT_OBJECT');
+  rejects('"hello"', 'ERR_FRAME_NOT_OBJECT');
+  const unknown = rejects('{"type":"surprise","envelope_id":"e1"}', 'ERR_FRAME_UNKNOWN_TYPE');
+  assert.equal(unknown.envelopeId, 'e1');
+  rejects('{"type":"events_api","payload":{}}', 'ERR_FRAME_MISSING_ENVELOPE_ID');
+  rejects('{"type":"events_api","envelope_id":"e2","payload":"nope"}', 'ERR_FRAME_INVALID');
+  rejects('{"type":"hello"}', 'ERR_FRAME_INVALID');
+  rejects(JSON.stringify({ type: 'hello', num_connections: 1, pad: 'x'.repeat(2 * 1024 * 1024) }), 'ERR_FRAME_TOO_LARGE');
+  rejects('{"type":"hello","num_connections":1}', 'ERR_FRAME_TOO_LARGE', 10);
+});
+
+test('unknown fields are tolerated', () => {
+  const frame = parse('{"type":"hello","num_connections":2,"future_field":{"a":1}}');
+  assert.equal(frame.type, 'hello');
+});
+
+test('ack frames carry the envelope id and an optional payload', () => {
+  assert.deepEqual(JSON.parse(ackFrame('e1')), { envelope_id: 'e1' });
+  assert.deepEqual(JSON.parse(ackFrame('e1', { text: 'hi' })), { envelope_id: 'e1', payload: { text: 'hi' } });
+});

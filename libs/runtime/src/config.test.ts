@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { ConfigError, env, loadConfig } from './config';
+
+const schema = z.object({
+  REDIS_URL: env.redisUrl(),
+  SLACK_APP_TOKEN: env.token('xapp-'),
+  SLACK_API_URL: env.slackApiUrl(),
+  HTTP_PORT: env.port(3000),
+  LOG_LEVEL: env.logLevel(),
+  QUEUE_PREFIX: env.queuePrefix(),
+  FLAG: env.bool(false),
+});
+
+function problems(input: Record<string, string>): ConfigError {
+  try {
+    loadConfig(schema, input);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults apply and the result is frozen', () => {
+  const config = loadConfig(schema, { SLACK_APP_TOKEN: 'xapp-1-abcdef' });
+  assert.equal(config.REDIS_URL, 'redis://127.0.0.1:6379');
+  assert.equal(config.SLACK_API_URL, 'https://slack.com/api/');
+  assert.equal(config.HTTP_PORT, 3000);
+  assert.equal(config.QUEUE_PREFIX, 'socketworks');
+  assert.equal(config.FLAG, false);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('empty values count as unset; URLs get a trailing slash', () => {
+  const config = loadConfig(schema, { SLACK_APP_TOKEN: 'xapp-1-abcdef', HTTP_PORT: '', SLACK_API_URL: 'http://127.0.0.1:1/api' });
+  assert.equal(config.HTTP_PORT, 3000);
+  assert.equal(config.SLACK_API_URL, 'http://127.0.0.1:1/api/');
+});
+
+test('errors name the variable and the problem, never the value', () => {
+  const secretish = 'xoxb-not-an-app-token-SECRET';
+  const err = problems({ SLACK_APP_TOKEN: secretish, REDIS_URL: 'http://nope-SECRET', HTTP_PORT: 'abc-SECRET', LOG_LEVEL: 'loud-SECRET', FLAG: 'maybe-SECRET' });
+  const vars = err.problems.map((p) => p.variable).sort();
+  assert.deepEqual(vars, ['FLAG', 'HTTP_PORT', 'LOG_LEVEL', 'REDIS_URL', 'SLACK_APP_TOKEN']);
+  assert.ok(!err.message.includes('SECRET'), err.message);
+  assert.match(err.message, /SLACK_APP_TOKEN must be a Slack token starting with xapp-/);
+  assert.equal(err.code, 'ERR_CONFIG_INVALID');
+});
+
+test('a missing required variable says it is required', () => {
+  const err = problems({});
+  assert.deepEqual(err.problems, [{ variable: 'SLACK_APP_TOKEN', problem: 'is required' }]);
+});
+
+test('ports are bounded', () => {
+  assert.match(problems({ SLACK_APP_TOKEN: 'xapp-1-abcdef', HTTP_PORT: '70000' }).message, /HTTP_PORT must be at most 65535/);
+});
