@@ -2,3 +2,5 @@ export * from './wait';
 export * from './ports';
 export * from './redis';
 export * from './processes';
+export * from './stack';
+export * from './sim-client';

@@ -1,0 +1,2 @@
+// This project holds only tests (src/*.int.test.ts); see README.md.
+export {};
