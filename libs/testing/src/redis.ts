@@ -18,11 +18,15 @@ export async function getTestRedisUrl(): Promise<string> {
 async function startContainer(): Promise<string> {
   // Loaded only when needed: people with Docker and no REDIS_URL.
   const { GenericContainer } = await import('testcontainers');
-  const container = await new GenericContainer('redis:7-alpine')
-    .withCommand(['redis-server', '--maxmemory-policy', 'noeviction'])
-    .withExposedPorts(6379)
-    .start();
-  return `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+  try {
+    const container = await new GenericContainer('redis:7-alpine')
+      .withCommand(['redis-server', '--maxmemory-policy', 'noeviction'])
+      .withExposedPorts(6379)
+      .start();
+    return `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
+  } catch (err) {
+    throw new Error('REDIS_URL is not set and no Redis container could be started: set REDIS_URL (e.g. redis://127.0.0.1:6379) or start Docker', { cause: err });
+  }
 }
 
 /** Deletes every key under a test's queue prefix. */
