@@ -1,0 +1,341 @@
+// The listener API apps are written against (Bolt for JS names), and `dispatch`, the seam the
+// worker calls with each job. The App knows nothing of queues: the worker is its receiver.
+import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
+import type { MessageEvent, SlackJobData } from '@socketworks/protocol';
+import { createLogger, type Logger } from '@socketworks/runtime';
+import {
+  checkConstraints,
+  checkPattern,
+  matchPattern,
+  type ActionConstraints,
+  type OptionsConstraints,
+  type Pattern,
+  type ShortcutConstraints,
+  type ViewConstraints,
+} from './constraints';
+import { FrameworkError, MultipleListenerError, toError } from './errors';
+import { channelOf, identityOf, responseUrlOf, toIncoming, type Incoming } from './incoming';
+import { SingleTokenInstallationStore, type InstallationStore } from './installation-store';
+import { runMiddleware } from './middleware';
+import { createRespond } from './respond';
+import type {
+  ActionArgs,
+  AnyListenerArgs,
+  CommandArgs,
+  Context,
+  DispatchOptions,
+  DispatchResult,
+  ErrorHandler,
+  EventArgs,
+  ListenerKind,
+  MessageArgs,
+  Middleware,
+  OptionsArgs,
+  SayFn,
+  ShortcutArgs,
+  ViewArgs,
+} from './types';
+import { WebClients, type RateLimitedInfo } from './web-clients';
+
+export interface AppOptions {
+  /** @defaultValue a pino logger named `app` */
+  logger?: Logger;
+  /** A single workspace's bot token; shorthand for a {@link SingleTokenInstallationStore}. */
+  token?: string;
+  /** Where bot tokens come from; takes precedence over `token`. */
+  installationStore?: InstallationStore;
+  /** `SLACK_API_URL`. @defaultValue 'https://slack.com/api/' */
+  slackApiUrl?: string;
+  /** Per Web API request. @defaultValue 10000 */
+  webApiTimeoutMs?: number;
+  /** Per `respond()` POST. @defaultValue 10000 */
+  respondTimeoutMs?: number;
+  /** Skip events the app's own bot user caused (Bolt's `ignoreSelf`). @defaultValue true */
+  ignoreSelf?: boolean;
+  /** Called on each Web API 429, e.g. to count it. */
+  onRateLimited?: (info: RateLimitedInfo) => void;
+}
+
+/** A match result: `false`, or what the listener's context gets on top of the shared one. */
+type MatchResult = false | { matches?: RegExpExecArray };
+
+interface Listener {
+  kind: ListenerKind;
+  match: (incoming: Incoming) => MatchResult;
+  chain: Middleware<AnyListenerArgs>[];
+}
+
+/** Events about the bot user itself that are still worth a listener (as in Bolt's ignoreSelf). */
+const SELF_EVENTS_KEPT: ReadonlySet<string> = new Set(['member_joined_channel', 'member_left_channel']);
+
+const rethrow: ErrorHandler = (error) => {
+  throw error;
+};
+
+export class App {
+  readonly logger: Logger;
+  readonly #store: InstallationStore;
+  readonly #clients: WebClients;
+  readonly #options: AppOptions;
+  readonly #middleware: Middleware<AnyListenerArgs>[] = [];
+  readonly #listeners: Listener[] = [];
+  #errorHandler: ErrorHandler = rethrow;
+
+  constructor(options: AppOptions = {}) {
+    this.#options = options;
+    this.logger = options.logger ?? createLogger({ name: 'app' });
+    if (options.installationStore) this.#store = options.installationStore;
+    else if (options.token) this.#store = new SingleTokenInstallationStore(options.token);
+    else throw new FrameworkError('ERR_AUTHORIZE_FAILED', 'App needs a token or an installationStore');
+    this.#clients = new WebClients({
+      logger: this.logger,
+      ...(options.slackApiUrl !== undefined ? { slackApiUrl: options.slackApiUrl } : {}),
+      ...(options.webApiTimeoutMs !== undefined ? { timeoutMs: options.webApiTimeoutMs } : {}),
+      ...(options.onRateLimited ? { onRateLimited: options.onRateLimited } : {}),
+    });
+  }
+
+  /** The Web API client for a bot token (one per token, cached). */
+  client(token: string): WebClient {
+    return this.#clients.get(token);
+  }
+
+  /** Global middleware: runs for every payload, in order, before any listener. */
+  use(...middleware: Middleware<AnyListenerArgs>[]): this {
+    this.#middleware.push(...middleware);
+    return this;
+  }
+
+  /** Replaces the error handler. The default rethrows, which fails the job (and BullMQ retries it). */
+  error(handler: ErrorHandler): this {
+    this.#errorHandler = handler;
+    return this;
+  }
+
+  /** Events API events whose `type` matches (a string exactly, or a RegExp). */
+  event<T extends string = string>(type: T | RegExp, ...listeners: Middleware<EventArgs<T>>[]): this {
+    const pattern = checkPattern('app.event()', type);
+    return this.#add('event', 'app.event()', listeners, (i) => i.kind === 'event' && matchPattern(pattern, i.event.type) && {});
+  }
+
+  /**
+   * `message` events. Leading strings / RegExps are patterns the text must all match (a string
+   * as a substring, as in Bolt); the rest are the listener chain. A RegExp's match goes to
+   * `context.matches`.
+   */
+  message(...patternsThenListeners: Array<Pattern | Middleware<MessageArgs>>): this {
+    const patterns: Pattern[] = [];
+    let i = 0;
+    for (; i < patternsThenListeners.length; i++) {
+      const p = patternsThenListeners[i];
+      if (typeof p === 'function') break;
+      patterns.push(checkPattern('app.message()', p));
+    }
+    const listeners = patternsThenListeners.slice(i) as Middleware<MessageArgs>[];
+    return this.#add('event', 'app.message()', listeners, (incoming) => {
+      if (incoming.kind !== 'event' || incoming.event.type !== 'message') return false;
+      const text = (incoming.event as MessageEvent).text;
+      let matches: RegExpExecArray | undefined;
+      for (const pattern of patterns) {
+        if (typeof text !== 'string') return false;
+        if (typeof pattern === 'string') {
+          if (!text.includes(pattern)) return false;
+        } else {
+          pattern.lastIndex = 0;
+          const m = pattern.exec(text);
+          if (!m) return false;
+          matches = m;
+        }
+      }
+      return matches ? { matches } : {};
+    });
+  }
+
+  /** Slash commands by name (`'/echo'` exactly, or a RegExp). */
+  command(name: Pattern, ...listeners: Middleware<CommandArgs>[]): this {
+    const pattern = checkPattern('app.command()', name);
+    return this.#add('command', 'app.command()', listeners, (i) => i.kind === 'command' && matchPattern(pattern, i.body.command) && {});
+  }
+
+  /** `block_actions` by the (first) action's `action_id`, or by constraints. */
+  action(constraint: Pattern | ActionConstraints, ...listeners: Middleware<ActionArgs>[]): this {
+    const c: ActionConstraints =
+      typeof constraint === 'string' || constraint instanceof RegExp
+        ? { action_id: constraint }
+        : checkConstraints('app.action()', constraint, ['action_id', 'block_id'], ['block_actions']);
+    return this.#add('action', 'app.action()', listeners, (i) =>
+      i.kind === 'action' &&
+      (c.type === undefined || i.body.type === c.type) &&
+      matchPattern(c.action_id, i.action.action_id) &&
+      matchPattern(c.block_id, i.action.block_id) && {},
+    );
+  }
+
+  /** Modal submissions (a bare callback_id matches `view_submission` only) or closes. */
+  view(constraint: Pattern | ViewConstraints, ...listeners: Middleware<ViewArgs>[]): this {
+    const c: ViewConstraints =
+      typeof constraint === 'string' || constraint instanceof RegExp
+        ? { callback_id: constraint, type: 'view_submission' }
+        : checkConstraints('app.view()', constraint, ['callback_id'], ['view_submission', 'view_closed']);
+    return this.#add('view', 'app.view()', listeners, (i) =>
+      i.kind === 'view' && (c.type === undefined || i.body.type === c.type) && matchPattern(c.callback_id, i.body.view.callback_id) && {},
+    );
+  }
+
+  /** Global (`shortcut`) and message (`message_action`) shortcuts by callback_id. */
+  shortcut(constraint: Pattern | ShortcutConstraints, ...listeners: Middleware<ShortcutArgs>[]): this {
+    const c: ShortcutConstraints =
+      typeof constraint === 'string' || constraint instanceof RegExp
+        ? { callback_id: constraint }
+        : checkConstraints('app.shortcut()', constraint, ['callback_id'], ['shortcut', 'message_action']);
+    return this.#add('shortcut', 'app.shortcut()', listeners, (i) =>
+      i.kind === 'shortcut' && (c.type === undefined || i.body.type === c.type) && matchPattern(c.callback_id, i.body.callback_id) && {},
+    );
+  }
+
+  /** External select option loads (`block_suggestion`) by action_id / block_id. */
+  options(constraint: Pattern | OptionsConstraints, ...listeners: Middleware<OptionsArgs>[]): this {
+    const c: OptionsConstraints =
+      typeof constraint === 'string' || constraint instanceof RegExp
+        ? { action_id: constraint }
+        : checkConstraints('app.options()', constraint, ['action_id', 'block_id'], []);
+    return this.#add('options', 'app.options()', listeners, (i) =>
+      i.kind === 'options' && matchPattern(c.action_id, i.body.action_id) && matchPattern(c.block_id, i.body.block_id) && {},
+    );
+  }
+
+  #add<Args>(kind: ListenerKind, what: string, chain: Middleware<Args>[], match: (incoming: Incoming) => MatchResult): this {
+    if (chain.length === 0 || chain.some((fn) => typeof fn !== 'function')) {
+      throw new FrameworkError('ERR_APP_NO_LISTENER', `${what} needs at least one listener function`);
+    }
+    this.#listeners.push({ kind, match, chain: chain as unknown as Middleware<AnyListenerArgs>[] });
+    return this;
+  }
+
+  /**
+   * Runs one job: global middleware, then every matching listener (concurrently, as Bolt does).
+   * Listener errors go to the error handler; if it throws (the default), this rejects — with the
+   * error itself, or a {@link MultipleListenerError} when several listeners failed.
+   * Errors from the installation store are not listener errors: they reject directly.
+   */
+  async dispatch(data: SlackJobData, jobId: string, options: DispatchOptions = {}): Promise<DispatchResult> {
+    const logger = options.logger ?? this.logger;
+    const incoming = toIncoming(data);
+    if (incoming.kind === 'unroutable') {
+      logger.info({ reason: incoming.reason }, 'no listener kind for this payload; nothing to do');
+      return { handled: false, listeners: 0, acked: false };
+    }
+    const identity = identityOf(incoming);
+    const auth = await this.#store.authorize({
+      ...(identity.teamId ? { teamId: identity.teamId } : {}),
+      ...(identity.enterpriseId ? { enterpriseId: identity.enterpriseId } : {}),
+      isEnterpriseInstall: identity.isEnterpriseInstall,
+    });
+    const context: Context = {
+      ...identity,
+      botToken: auth.botToken,
+      botUserId: identity.botUserId ?? auth.botUserId,
+      retryNum: data.retry_attempt,
+      retryReason: data.retry_reason,
+      jobId,
+      envelopeId: data.envelope_id,
+    };
+    if (this.#isSelf(incoming, context)) {
+      logger.debug({ event_type: incoming.kind === 'event' ? incoming.event.type : undefined }, "ignored: the app's own event");
+      return { handled: false, listeners: 0, acked: false };
+    }
+
+    const ackState: { acked: boolean; response?: unknown } = { acked: false };
+    const ack = async (response?: unknown): Promise<void> => {
+      if (incoming.kind === 'event') return; // the connector acked events already
+      if (ackState.acked) {
+        logger.warn('ack() called more than once; only the first answer counts');
+        return;
+      }
+      ackState.acked = true;
+      if (response !== undefined) ackState.response = typeof response === 'string' ? { text: response } : response;
+      if (options.onAck) await options.onAck(ackState.response);
+    };
+    const client = this.#clients.get(auth.botToken);
+    const args = listenerArgs(incoming, {
+      client,
+      logger,
+      context,
+      ack,
+      say: createSay(client, channelOf(incoming)),
+      respond: createRespond(responseUrlOf(incoming), { timeoutMs: this.#options.respondTimeoutMs ?? 10000 }),
+    });
+
+    let ran = 0;
+    try {
+      await runMiddleware(this.#middleware, args, async () => {
+        const matching: Array<{ listener: Listener; extra: Exclude<MatchResult, false> }> = [];
+        for (const listener of this.#listeners) {
+          const extra = listener.kind === incoming.kind ? listener.match(incoming) : false;
+          if (extra) matching.push({ listener, extra });
+        }
+        ran = matching.length;
+        const results = await Promise.allSettled(
+          matching.map(({ listener, extra }) =>
+            runMiddleware(listener.chain, extra.matches ? { ...args, context: { ...args.context, matches: extra.matches } } : args),
+          ),
+        );
+        const errors = results.flatMap((r) => (r.status === 'rejected' ? [toError(r.reason)] : []));
+        if (errors.length === 1) throw errors[0];
+        if (errors.length > 1) throw new MultipleListenerError(errors);
+      });
+    } catch (thrown) {
+      await this.#errorHandler(toError(thrown), { logger, context, body: incoming.body });
+    }
+    return {
+      handled: ran > 0,
+      listeners: ran,
+      acked: ackState.acked,
+      ...(ackState.response !== undefined ? { ackResponse: ackState.response } : {}),
+    };
+  }
+
+  #isSelf(incoming: Incoming, context: Context): boolean {
+    if (this.#options.ignoreSelf === false || incoming.kind !== 'event' || !context.botUserId) return false;
+    const event = incoming.event as { type: string; user?: unknown };
+    return event.user === context.botUserId && !SELF_EVENTS_KEPT.has(event.type);
+  }
+}
+
+interface CommonParts {
+  client: WebClient;
+  logger: Logger;
+  context: Context;
+  ack: (response?: unknown) => Promise<void>;
+  say: SayFn;
+  respond: ReturnType<typeof createRespond>;
+}
+
+/** The arguments of one kind, named as Bolt names them. */
+function listenerArgs(incoming: Incoming, common: CommonParts): AnyListenerArgs {
+  switch (incoming.kind) {
+    case 'event': {
+      const event = incoming.event;
+      const message = event.type === 'message' ? (event as MessageEvent) : undefined;
+      return { ...common, kind: 'event', payload: event, event, message, body: incoming.body } as EventArgs;
+    }
+    case 'command':
+      return { ...common, kind: 'command', payload: incoming.body, command: incoming.body, body: incoming.body };
+    case 'action':
+      return { ...common, kind: 'action', payload: incoming.action, action: incoming.action, body: incoming.body };
+    case 'view':
+      return { ...common, kind: 'view', payload: incoming.body.view, view: incoming.body.view, body: incoming.body };
+    case 'shortcut':
+      return { ...common, kind: 'shortcut', payload: incoming.body, shortcut: incoming.body, body: incoming.body };
+    case 'options':
+      return { ...common, kind: 'options', payload: incoming.body, options: incoming.body, body: incoming.body };
+  }
+}
+
+function createSay(client: WebClient, channel: string | undefined): SayFn {
+  return async (message) => {
+    if (!channel) throw new FrameworkError('ERR_SAY_NO_CHANNEL', 'say() was called for a payload that names no channel; use client.chat.postMessage');
+    const args = typeof message === 'string' ? { text: message, channel } : { ...message, channel };
+    return client.chat.postMessage(args as ChatPostMessageArguments);
+  };
+}

@@ -1,0 +1,89 @@
+// One `WebClient` per bot token, configured for running inside queue jobs.
+import { LogLevel, WebClient, WebClientEvent, type Logger as SlackLogger } from '@slack/web-api';
+import type { Logger } from '@socketworks/runtime';
+
+export interface RateLimitedInfo {
+  /** The Web API method, e.g. `chat.postMessage`. */
+  method: string;
+  retryAfterSeconds: number;
+}
+
+export interface WebClientsOptions {
+  /** `SLACK_API_URL`. @defaultValue 'https://slack.com/api/' */
+  slackApiUrl?: string;
+  logger: Logger;
+  /** Per-request timeout. @defaultValue 10000 */
+  timeoutMs?: number;
+  /** Called on every 429 (the call itself then rejects with `slack_webapi_rate_limited_error`). */
+  onRateLimited?: (info: RateLimitedInfo) => void;
+  /** Clients kept (one per token); the oldest is dropped past this. @defaultValue 1000 */
+  maxClients?: number;
+}
+
+export class WebClients {
+  readonly #clients = new Map<string, WebClient>();
+  readonly #options: WebClientsOptions;
+  readonly #slackApiUrl: string;
+
+  constructor(options: WebClientsOptions) {
+    this.#options = options;
+    const url = options.slackApiUrl ?? 'https://slack.com/api/';
+    this.#slackApiUrl = url.endsWith('/') ? url : `${url}/`;
+  }
+
+  get(token: string): WebClient {
+    const cached = this.#clients.get(token);
+    if (cached) return cached;
+    const client = this.#create(token);
+    this.#clients.set(token, client);
+    if (this.#clients.size > (this.#options.maxClients ?? 1000)) {
+      const oldest = this.#clients.keys().next().value;
+      if (oldest !== undefined) this.#clients.delete(oldest);
+    }
+    return client;
+  }
+
+  #create(token: string): WebClient {
+    const client = new WebClient(token, {
+      slackApiUrl: this.#slackApiUrl,
+      logger: slackLoggerFor(this.#options.logger),
+      timeout: this.#options.timeoutMs ?? 10000,
+      // A 429 rejects at once instead of pausing this client's whole request queue for every team
+      // and method while it sleeps (PROTOCOL.md §7.2): the job fails, and BullMQ retries it with
+      // back-off, so the worker keeps serving other jobs.
+      rejectRateLimitedCalls: true,
+      // The job's attempts are the retry mechanism (back-off in Redis, visible in the dashboard,
+      // bounded). The client's own default is ten retries over ~30 minutes, which would hold a job
+      // and its lock for that long; one quick retry only smooths over a dropped connection.
+      retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000, randomize: true },
+    });
+    const onRateLimited = this.#options.onRateLimited;
+    if (onRateLimited) {
+      client.on(WebClientEvent.RATE_LIMITED, (retrySec: number, request: { url?: string }) => {
+        const url = typeof request?.url === 'string' ? request.url : '';
+        const method = url.startsWith(this.#slackApiUrl) ? url.slice(this.#slackApiUrl.length) : url.split('/').pop() || 'unknown';
+        onRateLimited({ method, retryAfterSeconds: retrySec });
+      });
+    }
+    return client;
+  }
+}
+
+/** @slack/web-api's logger interface over pino, so its lines are JSON like ours. */
+function slackLoggerFor(logger: Logger): SlackLogger {
+  const child = logger.child({ component: 'slack-web-api' });
+  const line = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  let level = LogLevel.INFO;
+  return {
+    debug: (...msg: unknown[]) => child.debug(line(msg)),
+    info: (...msg: unknown[]) => child.info(line(msg)),
+    warn: (...msg: unknown[]) => child.warn(line(msg)),
+    error: (...msg: unknown[]) => child.error(line(msg)),
+    // pino's level (LOG_LEVEL) decides what is written; these only satisfy the interface.
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
