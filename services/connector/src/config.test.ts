@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@socketworks/runtime';
+import { loadConnectorConfig } from './config';
+
+const TOKEN = 'xapp-1-A0000001-0000000001-configtestconfigtest';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConnectorConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('defaults: every documented default applies and the result is frozen', () => {
+  const config = loadConnectorConfig({ SLACK_APP_TOKEN: TOKEN });
+  assert.deepEqual(
+    { ...config },
+    {
+      SLACK_APP_TOKEN: TOKEN,
+      SLACK_API_URL: 'https://slack.com/api/',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'socketworks',
+      LOG_LEVEL: 'info',
+      METRICS_PORT: 9091,
+      METRICS_HOST: '0.0.0.0',
+      SLACK_CONNECTIONS: 2,
+      SLACK_MAX_FRAME_BYTES: 1024 * 1024,
+      QUEUE_DEDUPE_WINDOW_SECONDS: 3600,
+      CONNECTOR_ENQUEUE_TIMEOUT_MS: 1500,
+      CONNECTOR_SHUTDOWN_TIMEOUT_MS: 10000,
+    },
+  );
+  assert.ok(Object.isFrozen(config));
+});
+
+test('a missing SLACK_APP_TOKEN is named with the problem', () => {
+  const err = configError({});
+  assert.equal(err.code, 'ERR_CONFIG_INVALID');
+  assert.deepEqual(err.problems, [{ variable: 'SLACK_APP_TOKEN', problem: 'is required' }]);
+});
+
+test('a malformed value is named, never echoed', () => {
+  const badToken = 'xoxb-1-not-an-app-level-token-secret';
+  const err = configError({ SLACK_APP_TOKEN: badToken, REDIS_URL: 'http://user:hunter2@host', SLACK_CONNECTIONS: '10' });
+  const variables = err.problems.map((p) => p.variable).sort();
+  assert.deepEqual(variables, ['REDIS_URL', 'SLACK_APP_TOKEN', 'SLACK_CONNECTIONS']);
+  assert.ok(!err.message.includes(badToken) && !err.message.includes('hunter2'), err.message);
+  assert.match(err.message, /SLACK_APP_TOKEN must be a Slack token starting with xapp-/);
+  assert.match(err.message, /SLACK_CONNECTIONS must be at most 9/);
+});
+
+test('numeric bounds: 0 sockets, a sub-10-minute dedupe window and an enqueue timeout past the ack deadline are refused', () => {
+  const err = configError({
+    SLACK_APP_TOKEN: TOKEN,
+    SLACK_CONNECTIONS: '0',
+    QUEUE_DEDUPE_WINDOW_SECONDS: '60',
+    CONNECTOR_ENQUEUE_TIMEOUT_MS: '3000',
+    METRICS_PORT: 'abc',
+  });
+  assert.deepEqual(err.problems.map((p) => p.variable).sort(), [
+    'CONNECTOR_ENQUEUE_TIMEOUT_MS',
+    'METRICS_PORT',
+    'QUEUE_DEDUPE_WINDOW_SECONDS',
+    'SLACK_CONNECTIONS',
+  ]);
+});

@@ -1,0 +1,425 @@
+// Keeps ONE connection slot's socket up: fetch a URL, connect, wait for hello, serve; on a refresh
+// open the replacement before the old socket goes (make-before-break); on a drop reconnect at once,
+// then with jittered back-off. Reason-aware, unlike the official clients (PEER-BEHAVIOUR.md §1):
+// `too_many_websockets` backs off ≥ 60 s instead of looping, `link_disabled` stops for good.
+//
+// start()/stop() are driven from outside: today SlotManager owns every slot; with leases (a Redis
+// lock per slot with a fencing token) the lease holder calls start() when it wins the slot and
+// stop({ immediate: true }) when it cannot renew.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { DisconnectFrame, HelloFrame } from '@socketworks/protocol';
+import { describeError } from '@socketworks/runtime';
+import { backoffDelayMs, jitteredAtLeast } from '../backoff';
+import { SlackAuthFatalError, SlackConnectionsOpenError } from '../errors';
+import type { EnvelopeIngestor } from '../ingest/envelope-ingestor';
+import type { ConnectorMetrics } from '../metrics';
+import { openConnectionUrl } from './connections-open';
+import { SocketConnection, type SocketCloseInfo } from './socket-connection';
+
+/** Every bound the slot works within. Defaults in {@link DEFAULT_SLOT_TIMINGS}; tests shorten them. */
+export interface SlotTimings {
+  /** One `apps.connections.open` call. @defaultValue 10000 */
+  connectionsOpenTimeoutMs: number;
+  /** Handshake start → hello. @defaultValue 10000 */
+  helloTimeoutMs: number;
+  /** Our WS ping period. @defaultValue 5000 */
+  pingIntervalMs: number;
+  /** Silence after which a socket is half-open (detected within this + pingIntervalMs). @defaultValue 10000 */
+  livenessTimeoutMs: number;
+  /** Our close frame → peer's close frame, then terminate. @defaultValue 2000 */
+  closeTimeoutMs: number;
+  /**
+   * After the replacement's hello, how long the old socket keeps reading and acking while waiting
+   * for Slack to close it (Slack closes ~10 s after `warning`). @defaultValue 10000
+   */
+  retireTimeoutMs: number;
+  /** Before we close a socket, how long its in-flight enqueues may take to write their acks. @defaultValue 5000 */
+  ackDrainTimeoutMs: number;
+  /** First reconnect delay after a repeated failure; doubles per failure. @defaultValue 500 */
+  reconnectBaseMs: number;
+  /** @defaultValue 30000 */
+  reconnectCapMs: number;
+  /** `too_many_websockets`: wait at least this (plus up to 50% jitter). @defaultValue 60000 */
+  tooManyWebsocketsBackoffMs: number;
+  /** A socket open this long counts as healthy: its drop reconnects at once. @defaultValue 30000 */
+  stableAfterMs: number;
+}
+
+export const DEFAULT_SLOT_TIMINGS: Readonly<SlotTimings> = Object.freeze({
+  connectionsOpenTimeoutMs: 10000,
+  helloTimeoutMs: 10000,
+  pingIntervalMs: 5000,
+  livenessTimeoutMs: 10000,
+  closeTimeoutMs: 2000,
+  retireTimeoutMs: 10000,
+  ackDrainTimeoutMs: 5000,
+  reconnectBaseMs: 500,
+  reconnectCapMs: 30000,
+  tooManyWebsocketsBackoffMs: 60000,
+  stableAfterMs: 30000,
+});
+
+export type SlotState =
+  /** Not started, or stopped: holds no socket and does not reconnect. */
+  | 'idle'
+  /** Keeping a socket up (connected or not at this instant). */
+  | 'running'
+  | 'stopping'
+  /** Slack said `link_disabled`: Socket Mode is off for the app. Needs an operator. */
+  | 'link_disabled'
+  /** `apps.connections.open` refused the token. Needs an operator. */
+  | 'auth_failed';
+
+export interface SlotRunnerOptions {
+  slot: number;
+  apiUrl: string;
+  appToken: string;
+  maxFrameBytes: number;
+  logger: Logger;
+  metrics: ConnectorMetrics;
+  ingestor: EnvelopeIngestor;
+  timings: SlotTimings;
+  /** Sockets this process holds right now (open or draining), for the hello `num_connections` check. */
+  heldSockets: () => number;
+  fetch?: typeof fetch;
+}
+
+export interface SlotRunnerEvents {
+  /** A socket got its hello and now serves the slot. */
+  connected: [SocketConnection, HelloFrame];
+  /** The token was refused: no slot of this app can connect. */
+  auth_failed: [SlackAuthFatalError];
+  /** Socket Mode was turned off for the app. */
+  link_disabled: [];
+}
+
+export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
+  readonly slot: number;
+  private _state: SlotState = 'idle';
+  /** The socket serving the slot (may be draining while its replacement connects). */
+  private current: SocketConnection | undefined;
+  /** Old sockets after a refresh: still reading and acking until Slack closes them. */
+  private readonly retiring = new Set<SocketConnection>();
+  /** A socket between URL and hello. */
+  private pending: SocketConnection | undefined;
+  private establishing: Promise<void> | undefined;
+  private abort: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  /** Consecutive failures (open errors, hello timeouts, early drops); 0 after a stable socket. */
+  private failures = 0;
+  private readsPaused = false;
+  private stopping: Promise<void> | undefined;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: SlotRunnerOptions) {
+    super();
+    this.slot = options.slot;
+    this.logger = options.logger.child({ slot: options.slot });
+  }
+
+  get state(): SlotState {
+    return this._state;
+  }
+
+  /** Whether a socket with a hello serves the slot right now. */
+  get connected(): boolean {
+    return this.current !== undefined && (this.current.state === 'open' || this.current.state === 'draining');
+  }
+
+  get connectionId(): string | undefined {
+    return this.current?.connectionId;
+  }
+
+  /** Sockets of this slot that are open or draining (normally 1; 2 during a refresh). */
+  heldSockets(): number {
+    let n = 0;
+    for (const socket of [this.current, ...this.retiring]) {
+      if (socket && (socket.state === 'open' || socket.state === 'draining')) n += 1;
+    }
+    return n;
+  }
+
+  /** Begins keeping the slot's socket up. Idempotent. */
+  start(): void {
+    if (this._state !== 'idle') return;
+    this._state = 'running';
+    this.abort = new AbortController();
+    this.ensureSocket(0);
+  }
+
+  /**
+   * Releases the slot: no more reconnects, then every socket closes. Graceful by default (stop
+   * reading, let in-flight acks be written, close 1000); `immediate` terminates at once (a lost
+   * lease: another replica may already own the slot).
+   */
+  stop(options: { immediate?: boolean } = {}): Promise<void> {
+    if (this._state === 'idle') return Promise.resolve();
+    this.stopping ??= this.stopSockets(options).finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async stopSockets(options: { immediate?: boolean }): Promise<void> {
+    const final = this._state === 'link_disabled' || this._state === 'auth_failed' ? this._state : 'idle';
+    this._state = 'stopping';
+    this.cancelPendingWork();
+    const sockets = this.allSockets();
+    for (const socket of sockets) socket.pause();
+    if (options.immediate) {
+      for (const socket of sockets) socket.terminate('closed_by_us');
+    }
+    await Promise.all(sockets.map((socket) => socket.close(this.options.timings.ackDrainTimeoutMs)));
+    await this.establishing;
+    this.current = undefined;
+    this._state = final;
+  }
+
+  /**
+   * Stops reconnecting for an app-wide reason another slot discovered. Sockets still up keep
+   * serving under `auth_failed` (they work until Slack closes them); under `link_disabled` they close.
+   */
+  halt(reason: 'auth_failed' | 'link_disabled'): void {
+    if (this._state !== 'running') return;
+    this._state = reason;
+    this.cancelPendingWork();
+    if (reason === 'link_disabled') this.closeAll();
+  }
+
+  /** Back-pressure from the ingestor: stop/restart reading on every socket of the slot. */
+  pauseReads(): void {
+    this.readsPaused = true;
+    for (const socket of this.allSockets()) socket.pause();
+  }
+
+  resumeReads(): void {
+    this.readsPaused = false;
+    for (const socket of this.allSockets()) socket.resume();
+  }
+
+  private allSockets(): SocketConnection[] {
+    const sockets = [...this.retiring];
+    if (this.current) sockets.push(this.current);
+    if (this.pending) sockets.push(this.pending);
+    return sockets;
+  }
+
+  private cancelPendingWork(): void {
+    this.abort?.abort();
+    this.wake?.();
+    this.pending?.terminate('closed_by_us');
+  }
+
+  private closeAll(): void {
+    for (const socket of this.allSockets()) void socket.close(this.options.timings.ackDrainTimeoutMs);
+  }
+
+  /** Single flight: at most one replacement is being established at a time. */
+  private ensureSocket(delayMs: number): void {
+    if (this.establishing || this._state !== 'running') return;
+    this.establishing = this.establish(delayMs).finally(() => {
+      this.establishing = undefined;
+    });
+  }
+
+  private async establish(initialDelayMs: number): Promise<void> {
+    const { timings } = this.options;
+    let delayMs = initialDelayMs;
+    while (this._state === 'running') {
+      if (delayMs > 0 && !(await this.sleep(delayMs))) return;
+      let url: string;
+      try {
+        url = await openConnectionUrl({
+          apiUrl: this.options.apiUrl,
+          appToken: this.options.appToken,
+          timeoutMs: timings.connectionsOpenTimeoutMs,
+          signal: this.abort?.signal,
+          fetch: this.options.fetch,
+        });
+      } catch (err) {
+        if (this._state !== 'running') return;
+        if (err instanceof SlackAuthFatalError) {
+          this.onAuthFailed(err);
+          return;
+        }
+        const error = err instanceof SlackConnectionsOpenError ? err.slackError : 'unknown';
+        this.options.metrics.connectionsOpenErrors.inc({ error });
+        this.failures += 1;
+        const retryAfterMs = err instanceof SlackConnectionsOpenError ? (err.retryAfterMs ?? 0) : 0;
+        delayMs = Math.max(this.backoff(), retryAfterMs);
+        this.logger.warn({ error, failures: this.failures, retry_in_ms: delayMs, err: describeError(err) }, 'apps.connections.open failed: will retry');
+        continue;
+      }
+      if (this._state !== 'running') return;
+      const socket = this.createSocket(url);
+      this.pending = socket;
+      let hello: HelloFrame;
+      try {
+        hello = await socket.open();
+      } catch (err) {
+        if (this._state !== 'running') return;
+        this.failures += 1;
+        delayMs = this.backoff();
+        this.logger.warn({ connection_id: socket.connectionId, failures: this.failures, retry_in_ms: delayMs, err: describeError(err) }, 'socket did not open: will retry');
+        continue;
+      } finally {
+        this.pending = undefined;
+      }
+      if (this._state !== 'running') {
+        await socket.close(timings.ackDrainTimeoutMs);
+        return;
+      }
+      this.promote(socket, hello);
+      return;
+    }
+  }
+
+  private createSocket(url: string): SocketConnection {
+    const { timings, ingestor } = this.options;
+    const socket = new SocketConnection({
+      url,
+      slot: this.slot,
+      logger: this.options.logger,
+      metrics: this.options.metrics,
+      maxFrameBytes: this.options.maxFrameBytes,
+      helloTimeoutMs: timings.helloTimeoutMs,
+      pingIntervalMs: timings.pingIntervalMs,
+      livenessTimeoutMs: timings.livenessTimeoutMs,
+      closeTimeoutMs: timings.closeTimeoutMs,
+    });
+    socket.on('envelope', (envelope, receipt) => {
+      void socket.track(
+        ingestor.ingest(envelope, {
+          slot: this.slot,
+          connectionId: socket.connectionId,
+          receivedAtMs: receipt.receivedAtMs,
+          receivedAtHr: receipt.receivedAtHr,
+          ack: (envelopeId, payload) => socket.ack(envelopeId, payload),
+        }),
+      );
+    });
+    socket.on('disconnect', (frame) => this.onDisconnect(socket, frame));
+    socket.on('close', (info) => this.onClose(socket, info));
+    return socket;
+  }
+
+  /** The new socket has its hello: it serves the slot; the socket it replaces (if any) retires. */
+  private promote(socket: SocketConnection, hello: HelloFrame): void {
+    const previous = this.current;
+    this.current = socket;
+    if (this.readsPaused || this.options.ingestor.saturated) socket.pause();
+    const held = this.options.heldSockets();
+    this.options.metrics.helloNumConnections.set(hello.num_connections);
+    socket.logger.info({ num_connections: hello.num_connections, held_sockets: held }, 'socket connected');
+    if (hello.num_connections !== held) {
+      // More than we hold: another process (or a ghost registration, PROTOCOL.md §2) holds sockets
+      // for this app; Slack spreads envelopes over all of them.
+      socket.logger.warn(
+        { num_connections: hello.num_connections, held_sockets: held },
+        'hello.num_connections differs from the sockets this process holds',
+      );
+    }
+    if (previous && previous !== socket) this.retire(previous);
+    this.emit('connected', socket, hello);
+  }
+
+  /** Keeps reading and acking on the old socket until Slack closes it or the bound passes. */
+  private retire(old: SocketConnection): void {
+    if (old.state === 'closed') return;
+    this.retiring.add(old);
+    const timer = setTimeout(() => void old.close(this.options.timings.ackDrainTimeoutMs), this.options.timings.retireTimeoutMs);
+    void old.whenClosed().then(() => {
+      clearTimeout(timer);
+      this.retiring.delete(old);
+    });
+  }
+
+  private onDisconnect(socket: SocketConnection, frame: DisconnectFrame): void {
+    if (socket !== this.current || this._state !== 'running') return;
+    switch (frame.reason) {
+      case 'warning':
+      case 'refresh_requested':
+        // Make-before-break: the old socket keeps serving until the replacement has its hello.
+        this.ensureSocket(0);
+        return;
+      case 'too_many_websockets': {
+        // The app is over Slack's 10-socket cap: reconnecting at once would be refused again and
+        // again. Free this socket and come back later (jittered, so pods do not return together).
+        const delayMs = jitteredAtLeast(this.options.timings.tooManyWebsocketsBackoffMs);
+        socket.logger.warn(
+          { reason: frame.reason, retry_in_ms: delayMs },
+          'Slack reports too many sockets for this app (limit 10): closing this one and backing off. Check SLACK_CONNECTIONS × replicas and for leaked connections',
+        );
+        this.current = undefined;
+        void socket.close(this.options.timings.ackDrainTimeoutMs);
+        this.ensureSocket(delayMs);
+        return;
+      }
+      case 'link_disabled':
+        this.onLinkDisabled(socket);
+        return;
+      default: {
+        const delayMs = backoffDelayMs(1, { baseMs: this.options.timings.reconnectBaseMs, capMs: this.options.timings.reconnectCapMs });
+        socket.logger.warn({ reason: frame.reason, retry_in_ms: delayMs }, 'unknown disconnect reason: replacing the socket after a back-off');
+        this.ensureSocket(delayMs);
+      }
+    }
+  }
+
+  private onClose(socket: SocketConnection, info: SocketCloseInfo): void {
+    if (socket !== this.current) return;
+    this.current = undefined;
+    if (this._state !== 'running') return;
+    if (info.disconnectReason === 'warning' || info.disconnectReason === 'refresh_requested') {
+      // Slack closed it before the replacement was up; the replacement is on its way.
+      this.ensureSocket(0);
+      return;
+    }
+    if (info.openForMs !== undefined && info.openForMs >= this.options.timings.stableAfterMs) this.failures = 0;
+    else this.failures += 1;
+    const delayMs = this.failures === 0 ? 0 : this.backoff();
+    socket.logger.warn({ reason: info.reason, code: info.code, failures: this.failures, retry_in_ms: delayMs }, 'socket dropped: reconnecting');
+    this.ensureSocket(delayMs);
+  }
+
+  private onAuthFailed(err: SlackAuthFatalError): void {
+    this._state = 'auth_failed';
+    this.options.metrics.connectionsOpenErrors.inc({ error: err.slackError });
+    this.logger.error(
+      { code: err.code, slack_error: err.slackError },
+      `${err.message}. This app's sockets will not reconnect until the process is restarted with a working token`,
+    );
+    this.emit('auth_failed', err);
+  }
+
+  private onLinkDisabled(socket: SocketConnection): void {
+    this._state = 'link_disabled';
+    this.cancelPendingWork();
+    socket.logger.error(
+      { reason: 'link_disabled' },
+      'Socket Mode was turned off for this app (link_disabled): not reconnecting. Turn Socket Mode back on in the app settings (or move the app to HTTP delivery) and restart the connector',
+    );
+    this.closeAll();
+    this.emit('link_disabled');
+  }
+
+  private backoff(): number {
+    return backoffDelayMs(this.failures, { baseMs: this.options.timings.reconnectBaseMs, capMs: this.options.timings.reconnectCapMs });
+  }
+
+  /** Resolves true after `ms`, or false at once if the slot is stopped meanwhile. */
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve(true);
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve(false);
+      };
+    });
+  }
+}
