@@ -224,55 +224,77 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   }
 
   private async establish(initialDelayMs: number): Promise<void> {
-    const { timings } = this.options;
     let delayMs = initialDelayMs;
     while (this._state === 'running') {
       if (delayMs > 0 && !(await this.sleep(delayMs))) return;
-      let url: string;
-      try {
-        url = await openConnectionUrl({
-          apiUrl: this.options.apiUrl,
-          appToken: this.options.appToken,
-          timeoutMs: timings.connectionsOpenTimeoutMs,
-          signal: this.abort?.signal,
-          fetch: this.options.fetch,
-        });
-      } catch (err) {
-        if (this._state !== 'running') return;
-        if (err instanceof SlackAuthFatalError) {
-          this.onAuthFailed(err);
-          return;
-        }
-        const error = err instanceof SlackConnectionsOpenError ? err.slackError : 'unknown';
-        this.options.metrics.connectionsOpenErrors.inc({ error });
-        this.failures += 1;
-        const retryAfterMs = err instanceof SlackConnectionsOpenError ? (err.retryAfterMs ?? 0) : 0;
-        delayMs = Math.max(this.backoff(), retryAfterMs);
-        this.logger.warn({ error, failures: this.failures, retry_in_ms: delayMs, err: describeError(err) }, 'apps.connections.open failed: will retry');
+      const url = await this.fetchUrl();
+      if (url === undefined) return;
+      if (typeof url === 'number') {
+        delayMs = url;
         continue;
       }
-      if (this._state !== 'running') return;
-      const socket = this.createSocket(url);
-      this.pending = socket;
-      let hello: HelloFrame;
-      try {
-        hello = await socket.open();
-      } catch (err) {
-        if (this._state !== 'running') return;
-        this.failures += 1;
-        delayMs = this.backoff();
-        this.logger.warn({ connection_id: socket.connectionId, failures: this.failures, retry_in_ms: delayMs, err: describeError(err) }, 'socket did not open: will retry');
-        continue;
-      } finally {
-        this.pending = undefined;
-      }
-      if (this._state !== 'running') {
-        await socket.close(timings.ackDrainTimeoutMs);
-        return;
-      }
-      this.promote(socket, hello);
-      return;
+      const retryInMs = await this.connect(url);
+      if (retryInMs === undefined) return;
+      delayMs = retryInMs;
     }
+  }
+
+  /** A fresh socket URL; or the delay before the next try; or undefined when the slot must stop trying. */
+  private async fetchUrl(): Promise<string | number | undefined> {
+    try {
+      return await openConnectionUrl({
+        apiUrl: this.options.apiUrl,
+        appToken: this.options.appToken,
+        timeoutMs: this.options.timings.connectionsOpenTimeoutMs,
+        signal: this.abort?.signal,
+        fetch: this.options.fetch,
+      });
+    } catch (err) {
+      if (this._state !== 'running') return undefined;
+      if (err instanceof SlackAuthFatalError) {
+        this.onAuthFailed(err);
+        return undefined;
+      }
+      const error = err instanceof SlackConnectionsOpenError ? err.slackError : 'unknown';
+      this.options.metrics.connectionsOpenErrors.inc({ error });
+      this.failures += 1;
+      const retryAfterMs = err instanceof SlackConnectionsOpenError ? (err.retryAfterMs ?? 0) : 0;
+      const delayMs = Math.max(this.backoff(), retryAfterMs);
+      this.logger.warn({ error, failures: this.failures, retry_in_ms: delayMs, err: describeError(err) }, 'apps.connections.open failed: will retry');
+      return delayMs;
+    }
+  }
+
+  /** Connects and promotes the socket (undefined), or returns the delay before the next try. */
+  private async connect(url: string): Promise<number | undefined> {
+    const socket = this.createSocket(url);
+    this.pending = socket;
+    let hello: HelloFrame;
+    try {
+      hello = await socket.open();
+    } catch (err) {
+      this.pending = undefined;
+      if (this._state !== 'running') return undefined;
+      // Slack may refuse a socket before hello with a disconnect frame (over the cap, Socket
+      // Mode off): those reasons decide what happens next, not the generic failure path.
+      const { disconnectReason } = await socket.whenClosed();
+      if (disconnectReason === 'link_disabled') {
+        this.onLinkDisabled(socket);
+        return undefined;
+      }
+      if (disconnectReason === 'too_many_websockets') return this.tooManyWebsockets(socket);
+      this.failures += 1;
+      const delayMs = this.backoff();
+      this.logger.warn({ connection_id: socket.connectionId, failures: this.failures, retry_in_ms: delayMs, err: describeError(err) }, 'socket did not open: will retry');
+      return delayMs;
+    }
+    this.pending = undefined;
+    if (this._state !== 'running') {
+      await socket.close(this.options.timings.ackDrainTimeoutMs);
+      return undefined;
+    }
+    this.promote(socket, hello);
+    return undefined;
   }
 
   private createSocket(url: string): SocketConnection {
@@ -344,16 +366,9 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
         this.ensureSocket(0);
         return;
       case 'too_many_websockets': {
-        // The app is over Slack's 10-socket cap: reconnecting at once would be refused again and
-        // again. Free this socket and come back later (jittered, so pods do not return together).
-        const delayMs = jitteredAtLeast(this.options.timings.tooManyWebsocketsBackoffMs);
-        socket.logger.warn(
-          { reason: frame.reason, retry_in_ms: delayMs },
-          'Slack reports too many sockets for this app (limit 10): closing this one and backing off. Check SLACK_CONNECTIONS × replicas and for leaked connections',
-        );
         this.current = undefined;
         void socket.close(this.options.timings.ackDrainTimeoutMs);
-        this.ensureSocket(delayMs);
+        this.ensureSocket(this.tooManyWebsockets(socket));
         return;
       }
       case 'link_disabled':
@@ -381,6 +396,19 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     const delayMs = this.failures === 0 ? 0 : this.backoff();
     socket.logger.warn({ reason: info.reason, code: info.code, failures: this.failures, retry_in_ms: delayMs }, 'socket dropped: reconnecting');
     this.ensureSocket(delayMs);
+  }
+
+  /**
+   * The app is over Slack's 10-socket cap: reconnecting at once would be refused again and again.
+   * Come back after ≥ tooManyWebsocketsBackoffMs, jittered so pods do not return together.
+   */
+  private tooManyWebsockets(socket: SocketConnection): number {
+    const delayMs = jitteredAtLeast(this.options.timings.tooManyWebsocketsBackoffMs);
+    socket.logger.warn(
+      { reason: 'too_many_websockets', retry_in_ms: delayMs },
+      'Slack reports too many sockets for this app (limit 10): backing off. Check SLACK_CONNECTIONS × replicas and look for leaked connections',
+    );
+    return delayMs;
   }
 
   private onAuthFailed(err: SlackAuthFatalError): void {

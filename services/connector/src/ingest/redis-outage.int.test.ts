@@ -1,0 +1,130 @@
+// Redis goes away while envelopes arrive. The invariant under test: nothing is acked that is not
+// in Redis. Envelopes that arrive during the outage stay unacked; once Redis is back the connector
+// (same process, same sockets) enqueues Slack's redeliveries and acks them, one job per event.
+//
+// startPrivateRedis() keeps no data across a stop (SIGKILL, no persistence), so the test takes
+// the queue's job ids before the outage and reads the fresh server's after it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appMentionPayload } from '@socketworks/slack-sim';
+import { startPrivateRedis, waitFor, type PrivateRedis } from '@socketworks/testing';
+import { metricValue } from '../test-support/log-capture';
+import { startHarness, type Harness } from '../test-support/harness';
+
+let redis: PrivateRedis;
+let h: Harness;
+
+before(async () => {
+  redis = await startPrivateRedis();
+  h = await startHarness({
+    name: 'outage',
+    redisUrl: redis.url,
+    // Enough redeliveries to outlast the outage (Slack's own schedule is +0, +1 min, +5 min).
+    sim: { redeliveryTimeoutMs: 500, maxRedeliveries: 40 },
+    env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '300' },
+    logLevel: 'info',
+  });
+});
+
+after(async () => {
+  await h?.close();
+  await redis?.stop();
+});
+
+test('Redis stopped under a stream: unacked while down, recovered without restart, every event_id a job exactly once', { timeout: 60000 }, async (t) => {
+  const eventIds: string[] = [];
+  const make = (phase: string) => (i: number) => {
+    const payload = appMentionPayload({ text: `<@U0000002> ${phase} ${i}` });
+    eventIds.push(String(payload.event_id));
+    return { type: 'events_api' as const, payload };
+  };
+
+  // Before: 50 events, all acked and in Redis.
+  const before = await h.sim.injectStream({ count: 50, ratePerSecond: 100, make: make('before') });
+  const beforeIds = new Set(before.envelopeIds);
+  await waitFor(() => h.sim.acks().filter((a) => beforeIds.has(a.envelopeId)).length === 50, { message: 'the first 50 acked' });
+  const jobsBefore = await h.jobs('events');
+  assert.equal(jobsBefore.length, 50);
+
+  // Outage: Redis dies; a stream of 100 events at 50/s starts; Redis comes back mid-stream.
+  await redis.stop();
+  const stopAt = Date.now();
+  const stream = h.sim.injectStream({ count: 100, ratePerSecond: 50, make: make('during') });
+  // Down until half the stream has been injected (~1 s) and at least 20 enqueues have failed.
+  await waitFor(
+    async () =>
+      eventIds.length >= 100 && (await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' })) >= 20,
+    { timeoutMs: 10000, message: 'enqueue failures while Redis is down' },
+  );
+  const failuresWhileDown = h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked');
+  assert.ok(failuresWhileDown.every((l) => l.level === 'error' && typeof l.envelope_id === 'string' && typeof l.event_id === 'string'));
+  assert.equal(await readyz(), 503, 'not ready while Redis is down');
+  await redis.start();
+  const downForMs = Date.now() - stopAt;
+  const result = await stream;
+  assert.equal(result.injected, 100);
+
+  // Recovery: every event's latest delivery is acked; the new server holds exactly the 100.
+  const duringIds = new Set(eventIds.slice(50));
+  await waitFor(() => {
+    const byEvent = new Map<string, boolean>();
+    for (const d of h.sim.deliveries()) if (duringIds.has(d.eventId!)) byEvent.set(d.eventId!, (byEvent.get(d.eventId!) ?? false) || d.acked);
+    return byEvent.size === 100 && [...byEvent.values()].every(Boolean);
+  }, { timeoutMs: 30000, message: 'every event delivered during the outage acked' });
+  const jobsAfter = await h.jobs('events');
+  const jobIdsAfter = jobsAfter.map((j) => j.id).sort();
+  assert.deepEqual(jobIdsAfter, [...duringIds].map((id) => `ev-${id}`).sort(), 'the 100 events of the outage, each once');
+  const all = [...jobsBefore, ...jobsAfter].map((j) => j.id);
+  assert.equal(new Set(all).size, 150);
+  assert.deepEqual(new Set(all), new Set(eventIds.map((id) => `ev-${id}`)), 'every injected event_id is a job');
+
+  // The invariant: no envelope whose enqueue failed was acked.
+  const failedEnvelopes = new Set(h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked').map((l) => String(l.envelope_id)));
+  assert.ok(failedEnvelopes.size >= 20);
+  const ackedEnvelopes = new Set(h.sim.acks().map((a) => a.envelopeId));
+  assert.deepEqual([...failedEnvelopes].filter((id) => ackedEnvelopes.has(id)), [], 'an envelope that failed to enqueue was acked');
+  assert.ok(h.sim.deliveries().some((d) => duringIds.has(d.eventId!) && d.retryAttempt > 0 && d.acked), 'redeliveries were acked');
+  assert.equal(h.logs.find((l) => l.msg === 'socket closed').length, 0, 'the sockets stayed up throughout');
+  await waitFor(async () => (await readyz()) === 200, { message: 'ready again' });
+  t.diagnostic(`Redis down ${downForMs} ms; ${failedEnvelopes.size} envelopes left unacked and redelivered`);
+});
+
+test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), no ack; the redelivery finds the job and is acked', { timeout: 30000 }, async () => {
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    const failuresBefore = await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' });
+    const duplicatesBefore = await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total');
+    // The server stops answering for ~1 s (SIGSTOP; connections stay up): every command waits.
+    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGSTOP');
+    let injected;
+    try {
+      injected = h.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis hangs' }) });
+      await waitFor(() => h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked' && l.envelope_id === injected!.envelopeId).length > 0, {
+        timeoutMs: 5000,
+        message: 'the enqueue to time out',
+      });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(() => h.sim.deliveries().filter((d) => d.eventId === injected.eventId).some((d) => d.acked), { timeoutMs: 10000, message: 'a delivery acked' });
+    const first = h.sim.deliveries().find((d) => d.envelopeId === injected.envelopeId)!;
+    assert.equal(first.acked, false, 'the delivery whose enqueue timed out was not acked');
+    assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' })) > failuresBefore);
+    const timedOut = h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked' && l.envelope_id === injected.envelopeId);
+    assert.equal(timedOut.length, 1);
+    // The add reached Redis after all (it ran when the server woke): the redelivery is a duplicate.
+    assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total')) >= duplicatesBefore + 1);
+    assert.equal((await h.jobs('events')).filter((j) => j.id === `ev-${injected.eventId}`).length, 1);
+  } finally {
+    admin.disconnect();
+  }
+});
+
+async function readyz(): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${h.connector.opsPort}/readyz`);
+  await res.text();
+  return res.status;
+}
