@@ -1,0 +1,47 @@
+// The dashboard's own errors. Codes are stable (`ERR_DASHBOARD_<REASON>`); the HTTP layer maps
+// each to a status, so a route never has to guess from a message.
+import { SocketworksError } from '@socketworks/runtime';
+
+export type DashboardErrorCode =
+  /** No queue by that name (only the Socketworks queues are served). */
+  | 'ERR_DASHBOARD_UNKNOWN_QUEUE'
+  /** No job with that id in that queue (removed by retention, or never there). */
+  | 'ERR_DASHBOARD_JOB_NOT_FOUND'
+  /** Retry asked for a job that is not in the failed set (already retried, running, completed). */
+  | 'ERR_DASHBOARD_JOB_NOT_FAILED'
+  /** A search without any of event_id, envelope_id, job_id or q, or one that is too long. */
+  | 'ERR_DASHBOARD_BAD_QUERY'
+  /** A change was asked of a dashboard started with DASHBOARD_READ_ONLY=true. */
+  | 'ERR_DASHBOARD_READ_ONLY'
+  /** A state-changing request from another origin (cross-site request forgery). */
+  | 'ERR_DASHBOARD_CROSS_ORIGIN'
+  /** The HTTP server could not listen (port taken, bad host). */
+  | 'ERR_DASHBOARD_LISTEN';
+
+export class DashboardError extends SocketworksError {
+  constructor(
+    override readonly code: DashboardErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The HTTP status each error code answers with. */
+export function httpStatusFor(code: DashboardErrorCode): number {
+  switch (code) {
+    case 'ERR_DASHBOARD_UNKNOWN_QUEUE':
+    case 'ERR_DASHBOARD_JOB_NOT_FOUND':
+      return 404;
+    case 'ERR_DASHBOARD_JOB_NOT_FAILED':
+      return 409;
+    case 'ERR_DASHBOARD_BAD_QUERY':
+      return 400;
+    case 'ERR_DASHBOARD_READ_ONLY':
+    case 'ERR_DASHBOARD_CROSS_ORIGIN':
+      return 403;
+    case 'ERR_DASHBOARD_LISTEN':
+      return 500;
+  }
+}

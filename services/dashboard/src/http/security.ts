@@ -1,0 +1,79 @@
+// Guards in front of every authenticated route: response headers against framing and sniffing,
+// a same-origin check for anything that changes state (HTTP Basic credentials are sent by the
+// browser on cross-site form posts, so a retry button is a CSRF target), and read-only mode
+// enforced on the server for bull-board and the JSON API alike.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { describeError } from '@socketworks/runtime';
+import { DashboardError, httpStatusFor } from '../errors';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method.toUpperCase());
+}
+
+export const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  next();
+};
+
+/** Refuses a state-changing request that a browser says comes from another site. */
+export const sameOriginForChanges: RequestHandler = (req, _res, next) => {
+  if (isSafeMethod(req.method)) return next();
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') {
+    return next(new DashboardError('ERR_DASHBOARD_CROSS_ORIGIN', `refused a ${req.method} from another site (Sec-Fetch-Site: ${site})`));
+  }
+  const origin = req.headers.origin;
+  if (typeof origin === 'string' && origin !== 'null') {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost !== req.headers.host) {
+      return next(new DashboardError('ERR_DASHBOARD_CROSS_ORIGIN', `refused a ${req.method} whose Origin is not this dashboard`));
+    }
+  } else if (origin === 'null') {
+    return next(new DashboardError('ERR_DASHBOARD_CROSS_ORIGIN', `refused a ${req.method} from an opaque origin`));
+  }
+  next();
+};
+
+/** In read-only mode every request that is not a read is refused, whatever route it is for. */
+export function readOnlyGuard(readOnly: boolean): RequestHandler {
+  return (req, _res, next) => {
+    if (readOnly && !isSafeMethod(req.method)) {
+      return next(new DashboardError('ERR_DASHBOARD_READ_ONLY', 'the dashboard is read-only (DASHBOARD_READ_ONLY=true): nothing can be retried, removed, paused or cleaned'));
+    }
+    next();
+  };
+}
+
+/**
+ * Last handler: a DashboardError answers with its status and code; anything else is logged and
+ * answered 500 without its message (it may come from Redis and name a host). HTML pages get HTML.
+ */
+export function errorHandler(logger: Logger, renderHtml: (status: number, message: string) => string): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    let status = 500;
+    let body = { error: 'ERR_DASHBOARD_INTERNAL', message: 'internal error: see the dashboard logs' };
+    if (err instanceof DashboardError) {
+      status = httpStatusFor(err.code);
+      body = { error: err.code, message: err.message };
+    } else {
+      logger.error({ err: describeError(err), method: req.method, path: req.path }, 'request failed');
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.accepts(['json', 'html']) === 'html' && !req.path.startsWith('/api/') && !req.path.startsWith('/queues/api/')) {
+      res.status(status).type('html').send(renderHtml(status, body.message));
+    } else {
+      res.status(status).json(body);
+    }
+  };
+}
