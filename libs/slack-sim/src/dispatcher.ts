@@ -19,6 +19,8 @@ import type { AckRecord, Delivery, EnvelopeKind, InjectInput, InjectResult, Late
 export interface DispatcherOptions {
   redeliveryTimeoutMs: number;
   maxRedeliveries: number;
+  /** Deliveries and acks kept for reading; older ones are forgotten (counters keep counting). */
+  maxRecords: number;
   logger: Logger;
 }
 
@@ -80,6 +82,14 @@ class Fifo<T> {
 }
 
 const KINDS: ReadonlySet<string> = new Set(ENVELOPE_TYPES);
+
+/**
+ * The newest `max` entries once the array is a quarter over `max`, else the array itself: trimming
+ * in steps keeps the cost per push O(1) amortized.
+ */
+export function trimOldest<T>(items: T[], max: number): T[] {
+  return items.length > max + Math.max(1, Math.floor(max / 4)) ? items.slice(items.length - max) : items;
+}
 
 /** PROTOCOL.md §3.4: which envelopes let the ack carry a payload. */
 function defaultAcceptsResponsePayload(type: EnvelopeKind, payloadType: unknown): boolean {
@@ -260,6 +270,7 @@ export class Dispatcher {
     const flight: Flight = { record, item, deadline: 0 };
     this.records.push(record);
     this.byEnvelope.set(envelopeId, flight);
+    if (this.records.length > this.options.maxRecords) this.forgetOldest();
     return flight;
   }
 
@@ -352,7 +363,22 @@ export class Dispatcher {
     }
     if (ack.crossSocket) this.counts.crossSocketAcks += 1;
     this.ackRecords.push(ack);
+    if (this.ackRecords.length > this.options.maxRecords) this.ackRecords = trimOldest(this.ackRecords, this.options.maxRecords);
     this.deps.onAck(ack);
+  }
+
+  /** Bounded memory for long benchmark runs: drops the oldest records, keeps what can still be acked. */
+  private forgetOldest(): void {
+    const kept = trimOldest(this.records, this.options.maxRecords);
+    const dropped = this.records.length - kept.length;
+    for (let i = 0; i < dropped; i++) {
+      const record = this.records[i]!;
+      const flight = this.byEnvelope.get(record.envelopeId);
+      // Unsettled events_api envelopes stay findable: their redelivery may still be acked.
+      const done = record.acked || flight?.item.settled || (record.type !== 'events_api' && record.sentAt !== null);
+      if (done) this.byEnvelope.delete(record.envelopeId);
+    }
+    this.records = kept;
   }
 
   private frameError(socket: SimSocket, problem: string): void {

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { describeError } from '@socketworks/runtime';
 import { ControlApi } from './control-api';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, trimOldest } from './dispatcher';
 import { SlackSimError } from './errors';
 import { handleResponseUrl, type ResponseHooksOptions } from './hooks';
 import { sendJson } from './http-io';
@@ -58,6 +58,7 @@ function resolveOptions(o: SlackSimOptions): Resolved {
     triggerTtlMs: o.triggerTtlMs ?? 3000,
     responseUrlMaxUses: o.responseUrlMaxUses ?? 5,
     responseUrlTtlMs: o.responseUrlTtlMs ?? 30 * 60 * 1000,
+    maxRecords: o.maxRecords ?? Infinity,
     logger: o.logger ?? pino({ level: 'silent' }),
     appTokens: o.appTokens,
     botTokens: o.botTokens,
@@ -75,6 +76,7 @@ function resolveOptions(o: SlackSimOptions): Resolved {
     ['responseUrlMaxUses', 0],
     ['responseUrlTtlMs', 0],
   ];
+  if (resolved.maxRecords !== Infinity) minimum.push(['maxRecords', 1]);
   for (const [name, min] of minimum) {
     const value = resolved[name] as number;
     if (!Number.isInteger(value) || value < min) {
@@ -104,6 +106,8 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
   private readonly hooks: ResponseHooksOptions;
   private apiCallRecords: ApiCall[] = [];
   private responseUrlCallRecords: ResponseUrlCall[] = [];
+  private apiCallCount = 0;
+  private responseUrlCallCount = 0;
   private badRequests = 0;
   private linkDisabled = false;
   private closing: Promise<void> | undefined;
@@ -143,7 +147,7 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
       },
     );
     this.dispatcher = new Dispatcher(
-      { redeliveryTimeoutMs: options.redeliveryTimeoutMs, maxRedeliveries: options.maxRedeliveries, logger: this.log },
+      { redeliveryTimeoutMs: options.redeliveryTimeoutMs, maxRedeliveries: options.maxRedeliveries, maxRecords: options.maxRecords, logger: this.log },
       {
         pick: () => this.hub.pick(),
         triggers,
@@ -159,7 +163,9 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
       methods: new WebMethods({ appId: options.appId, teamId: options.teamId, botUserId: DEFAULTS.botUserId, botId: DEFAULTS.botId }, triggers),
       connectionUrl: () => `${wsHost}/link/?ticket=${this.tickets.issue()}&app_id=${options.appId}`,
       record: (call) => {
+        this.apiCallCount += 1;
         this.apiCallRecords.push(call);
+        this.apiCallRecords = trimOldest(this.apiCallRecords, options.maxRecords);
         this.emit('api_call', call);
       },
       badRequest: () => this.countBadRequest(),
@@ -168,7 +174,9 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
       registry: responseUrls,
       baseUrl: this.baseUrl,
       record: (call) => {
+        this.responseUrlCallCount += 1;
         this.responseUrlCallRecords.push(call);
+        this.responseUrlCallRecords = trimOldest(this.responseUrlCallRecords, options.maxRecords);
         this.emit('response_url_call', call);
       },
       badRequest: () => this.countBadRequest(),
@@ -239,6 +247,8 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
     this.dispatcher.reset();
     this.apiCallRecords = [];
     this.responseUrlCallRecords = [];
+    this.apiCallCount = 0;
+    this.responseUrlCallCount = 0;
     this.badRequests = 0;
   }
 
@@ -275,8 +285,8 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
     return {
       ...this.dispatcher.stats(),
       openSockets: this.hub.openCount(),
-      apiCalls: this.apiCallRecords.length,
-      responseUrlCalls: this.responseUrlCallRecords.length,
+      apiCalls: this.apiCallCount,
+      responseUrlCalls: this.responseUrlCallCount,
       badRequests: this.badRequests,
     };
   }

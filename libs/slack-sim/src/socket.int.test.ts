@@ -373,3 +373,20 @@ test('close() closes sockets with 1001 and frees the port', async () => {
   assert.equal((await socket.closed).code, 1001);
   await assert.rejects(fetch(`${sim.apiUrl}auth.test`, { method: 'POST' }));
 });
+
+test('maxRecords bounds what is kept while the counters keep counting', async (t) => {
+  const sim = await startSim(t, { maxRecords: 8 });
+  const socket = await openSocket(t, sim);
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i++) ids.push(sim.inject(mention(`m${i}`)).envelopeId);
+  await socket.nextEnvelope(39);
+  for (const id of ids) socket.ack(id);
+  await waitFor(() => sim.stats().acked === 40, { intervalMs: 5 });
+  const deliveries = sim.deliveries();
+  assert.ok(deliveries.length >= 8 && deliveries.length <= 10, `kept ${deliveries.length}`);
+  assert.equal(deliveries.at(-1)!.envelopeId, ids[39]);
+  assert.ok(sim.acks().length <= 10);
+  assert.equal(sim.acks().at(-1)!.envelopeId, ids[39]);
+  assert.equal(sim.stats().sent, 40);
+  assert.equal(sim.stats().unknownAcks, 0, 'acks of kept-back envelopes were still matched');
+});

@@ -42,6 +42,11 @@ export interface SlackSimOptions {
   responseUrlMaxUses?: number;
   /** @defaultValue 1800000 (30 minutes) */
   responseUrlTtlMs?: number;
+  /**
+   * Deliveries, acks, API calls and response_url calls kept for reading; past it the oldest are
+   * forgotten (counters in stats() keep counting). For long benchmark runs. @defaultValue Infinity
+   */
+  maxRecords?: number;
   /** @defaultValue a silent logger */
   logger?: Logger;
 }

@@ -8,6 +8,7 @@ test('defaults', () => {
   assert.equal(config.SIM_PORT, 3999);
   assert.equal(config.SIM_HOST, '127.0.0.1');
   assert.equal(config.SIM_REDELIVERY_TIMEOUT_MS, 3000);
+  assert.equal(config.SIM_MAX_RECORDS, 100000);
   assert.equal(config.SLACK_APP_TOKEN, undefined);
   assert.equal(config.SLACK_BOT_TOKEN, undefined);
   assert.equal(config.SIM_PUBLIC_URL, undefined);
@@ -35,6 +36,7 @@ test('bad values name the variable and never echo the value', () => {
     [{ SIM_PORT: 'abc' }, 'SIM_PORT'],
     [{ SIM_PORT: '70000' }, 'SIM_PORT'],
     [{ SIM_REDELIVERY_TIMEOUT_MS: '0' }, 'SIM_REDELIVERY_TIMEOUT_MS'],
+    [{ SIM_MAX_RECORDS: '1.5' }, 'SIM_MAX_RECORDS'],
     [{ SLACK_APP_TOKEN: 'xoxb-not-an-app-token' }, 'SLACK_APP_TOKEN'],
     [{ SLACK_BOT_TOKEN: 'secret-value-123' }, 'SLACK_BOT_TOKEN'],
     [{ SIM_PUBLIC_URL: 'ftp://x' }, 'SIM_PUBLIC_URL'],

@@ -15,6 +15,8 @@ export const configSchema = z.object({
   SIM_PUBLIC_URL: z.preprocess((v) => (v === '' ? undefined : v), env.url(['http:', 'https:']).optional()),
   /** Unacked events_api envelopes are redelivered after this many milliseconds. */
   SIM_REDELIVERY_TIMEOUT_MS: env.int({ min: 1, max: 3_600_000, default: 3000 }),
+  /** Deliveries, acks and calls kept for the control API's reads; older ones are forgotten (stats keep counting). */
+  SIM_MAX_RECORDS: env.int({ min: 1, default: 100000 }),
   /** When set, the only app-level token apps.connections.open accepts. */
   SLACK_APP_TOKEN: optionalToken('xapp-'),
   /** When set, the only bot token the Web API accepts. */

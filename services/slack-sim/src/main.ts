@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       host: config.SIM_HOST,
       publicBaseUrl: config.SIM_PUBLIC_URL,
       redeliveryTimeoutMs: config.SIM_REDELIVERY_TIMEOUT_MS,
+      maxRecords: config.SIM_MAX_RECORDS,
       appTokens: config.SLACK_APP_TOKEN ? [config.SLACK_APP_TOKEN] : undefined,
       botTokens: config.SLACK_BOT_TOKEN ? [config.SLACK_BOT_TOKEN] : undefined,
       logger,
