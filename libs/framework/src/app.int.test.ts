@@ -2,6 +2,7 @@
 // failures come back (permanent vs transient).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { toJobData, type Envelope, type SlackJobData } from '@socketworks/protocol';
 import { createLogger } from '@socketworks/runtime';
 import { appMentionPayload, blockActionsPayload, globalShortcutPayload, messageShortcutPayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
@@ -177,4 +178,20 @@ test('global shortcuts have no channel and no response_url', async () => {
     }),
   data);
   assert.deepEqual(codes, ['ERR_SAY_NO_CHANNEL', 'ERR_RESPOND_NO_URL']);
+});
+
+test('at debug level the Web API client logs its calls but never a request or response body', async () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const local = new App({ token: TOKEN, slackApiUrl: sim.apiUrl, logger: createLogger({ name: 'test', level: 'debug', destination }) });
+  local.event('app_mention', async ({ say }) => void (await say('a private message body')));
+  await local.dispatch(injected('events_api', appMentionPayload({ text: 'hi' })).data, 'j');
+  assert.ok(lines.some((l) => l.includes('http request url')), 'the client logged at debug');
+  assert.ok(!lines.some((l) => l.includes('a private message body')), 'a body was logged');
+  assert.ok(!lines.some((l) => l.includes(TOKEN)), 'the token was logged');
 });

@@ -69,13 +69,21 @@ export class WebClients {
   }
 }
 
+/**
+ * Debug lines of @slack/web-api that carry whole request or response bodies (message text, user
+ * data): never written, at any level (STYLE.md: no raw bodies in logs).
+ */
+const BODY_LINE = /^http request (body|result):/;
+
 /** @slack/web-api's logger interface over pino, so its lines are JSON like ours. */
 function slackLoggerFor(logger: Logger): SlackLogger {
   const child = logger.child({ component: 'slack-web-api' });
   const line = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
   let level = LogLevel.INFO;
   return {
-    debug: (...msg: unknown[]) => child.debug(line(msg)),
+    debug: (...msg: unknown[]) => {
+      if (child.isLevelEnabled('debug') && !(typeof msg[0] === 'string' && BODY_LINE.test(msg[0]))) child.debug(line(msg));
+    },
     info: (...msg: unknown[]) => child.info(line(msg)),
     warn: (...msg: unknown[]) => child.warn(line(msg)),
     error: (...msg: unknown[]) => child.error(line(msg)),

@@ -1,0 +1,111 @@
+// The worker's whole configuration: one zod schema keyed by the variable names (README.md lists
+// them), parsed once in main.ts. A missing or malformed variable stops the process naming the
+// variable and the problem, never the value.
+import { z } from 'zod';
+import { env, loadConfig } from '@socketworks/runtime';
+
+/** Queues a worker can serve today. `sync` (the lane whose answer goes into the ack) comes later. */
+export const SERVED_QUEUES = ['events', 'interactive', 'commands'] as const;
+export type ServedQueue = (typeof SERVED_QUEUES)[number];
+
+export interface QueueServing {
+  name: ServedQueue;
+  /** Jobs this process runs at once from this queue. */
+  concurrency: number;
+}
+
+/**
+ * Interactive and command jobs answer a person who just clicked or typed, and mostly wait on the
+ * network; events are the bulk. Each process serves all three unless told otherwise.
+ */
+export const DEFAULT_WORKER_QUEUES = 'events:8,interactive:16,commands:16';
+const DEFAULT_CONCURRENCY = 8;
+const MAX_CONCURRENCY = 1000;
+
+/** `events:8,interactive:16` → [{ name, concurrency }]. Problems name the entry's position only. */
+const workerQueues = z.preprocess(
+  (v) => (v === '' || v === undefined ? DEFAULT_WORKER_QUEUES : v),
+  z.string().transform((value, ctx): QueueServing[] => {
+    const out: QueueServing[] = [];
+    const entries = value.split(',').map((e) => e.trim());
+    entries.forEach((entry, i) => {
+      const [name, concurrencyText, ...rest] = entry.split(':').map((p) => p.trim());
+      const where = `entry ${i + 1}`;
+      if (name === 'sync') {
+        ctx.addIssue({ code: 'custom', message: `${where}: the sync queue is not served by workers yet` });
+      } else if (!SERVED_QUEUES.includes(name as ServedQueue)) {
+        ctx.addIssue({ code: 'custom', message: `${where}: must be a queue name (${SERVED_QUEUES.join(', ')}), optionally :concurrency` });
+      } else if (rest.length > 0 || (concurrencyText !== undefined && !/^\d+$/.test(concurrencyText))) {
+        ctx.addIssue({ code: 'custom', message: `${where}: concurrency must be a whole number` });
+      } else if (out.some((q) => q.name === name)) {
+        ctx.addIssue({ code: 'custom', message: `${where}: a queue is listed twice` });
+      } else {
+        const concurrency = concurrencyText === undefined ? DEFAULT_CONCURRENCY : Number(concurrencyText);
+        if (concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+          ctx.addIssue({ code: 'custom', message: `${where}: concurrency must be between 1 and ${MAX_CONCURRENCY}` });
+        }
+        out.push({ name: name as ServedQueue, concurrency });
+      }
+    });
+    return out;
+  }),
+);
+
+export const workerConfigSchema = z.object({
+  /** Bot token (`xoxb-…`) for the Web API; `context.botToken` and `client` use it. Never logged. */
+  SLACK_BOT_TOKEN: env.token('xoxb-'),
+  /** Web API base; point it at the simulator in tests and the demo. */
+  SLACK_API_URL: env.slackApiUrl(),
+  /** Where the queues live. Never logged (it may carry a password). */
+  REDIS_URL: env.redisUrl(),
+  /** BullMQ key prefix; must be the connector's. Wrapped in a `{hash tag}` for Redis Cluster. */
+  QUEUE_PREFIX: env.queuePrefix(),
+  /**
+   * The app: a package name (resolved from the current directory, then from the worker), or a
+   * path to a built JS module, absolute or relative to the current directory.
+   */
+  APP_MODULE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('@socketworks/example-app')),
+  LOG_LEVEL: env.logLevel(),
+  /** /metrics, /healthz, /readyz. 0 picks a free port (logged as `ops server listening`). */
+  METRICS_PORT: env.port(9092),
+  /** Interface the ops server binds. Tests and single-host setups use 127.0.0.1. */
+  METRICS_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('0.0.0.0')),
+  /** Which queues this process serves, each with its concurrency: `events:8,interactive:16,commands:16`. */
+  WORKER_QUEUES: workerQueues,
+  /**
+   * How long a job's lock lasts; BullMQ renews it every half of this while the handler runs. If
+   * the process dies, its jobs become "stalled" and run again elsewhere after about this long.
+   * Shorter = faster recovery; too short = an event loop blocked longer than this loses the lock
+   * and the job runs twice. 30 s is BullMQ's default, kept on purpose.
+   */
+  WORKER_LOCK_DURATION_MS: env.int({ min: 5000, max: 600000, default: 30000 }),
+  /**
+   * How often a job may stall (its worker died or froze mid-run) before it is failed instead of
+   * run again. 2 tolerates a crash plus a redeploy; a job that kills its worker every time stops
+   * after 3 runs instead of taking down every pod in turn.
+   */
+  WORKER_MAX_STALLED_COUNT: env.int({ min: 0, max: 100, default: 2 }),
+  /**
+   * SIGTERM budget: running jobs finish, then the process exits 0; past this it exits 1 and the
+   * unfinished jobs are picked up again after WORKER_LOCK_DURATION_MS. Keep it under the
+   * orchestrator's grace period (Kubernetes: 30 s by default).
+   */
+  WORKER_SHUTDOWN_TIMEOUT_MS: env.int({ min: 1000, max: 600000, default: 25000 }),
+});
+
+export type WorkerConfig = Readonly<z.output<typeof workerConfigSchema>>;
+
+/** Parses the environment once; throws `ConfigError` (code `ERR_CONFIG_INVALID`) naming each bad variable. */
+export function loadWorkerConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined>): WorkerConfig {
+  return loadConfig(workerConfigSchema, source);
+}
+
+/** Variables the app never sees: the worker's own secrets. The app gets its token via `context` / `client`. */
+const WITHHELD_FROM_APP: ReadonlySet<string> = new Set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'REDIS_URL']);
+
+/** The environment handed to the app's `register(app, { env })`: a frozen copy without the worker's secrets. */
+export function appEnvironment(source: NodeJS.ProcessEnv | Record<string, string | undefined>): Readonly<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(source)) if (!WITHHELD_FROM_APP.has(key)) out[key] = value;
+  return Object.freeze(out);
+}

@@ -1,0 +1,36 @@
+import { Counter, Histogram, type Registry } from '@socketworks/runtime';
+
+export type JobOutcome = 'completed' | 'failed' | 'retried';
+
+export interface WorkerMetrics {
+  /** A job attempt ended: `completed`, `retried` (failed, another attempt is scheduled) or `failed` (final). */
+  jobs: Counter<'queue' | 'outcome'>;
+  /** Time in the app's listeners per job attempt, whatever the outcome. */
+  handlerDuration: Histogram<'queue'>;
+  /** Web API calls answered 429, by method. */
+  rateLimited: Counter<'method'>;
+}
+
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  return {
+    jobs: new Counter({
+      name: 'socketworks_worker_jobs_total',
+      help: 'Job attempts by queue and outcome (completed, retried, failed).',
+      labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    }),
+    handlerDuration: new Histogram({
+      name: 'socketworks_worker_handler_duration_seconds',
+      help: "Time spent in the app's listeners per job attempt.",
+      labelNames: ['queue'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'socketworks_worker_rate_limited_total',
+      help: 'Slack Web API calls answered with HTTP 429, by method.',
+      labelNames: ['method'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,63 @@
+// One job attempt: validate the job data (a trust boundary — another version may have written
+// it), run the app, and turn a failure into the job's fate: permanent → UnrecoverableError (one
+// attempt, straight to the failed set), anything else → rethrown for BullMQ's retries.
+import { UnrecoverableError, type Job } from 'bullmq';
+import { classifyError, slackErrorCode, type App, type DispatchResult } from '@socketworks/framework';
+import { parseJobData, type SlackJobData } from '@socketworks/protocol';
+import { describeError, type Logger } from '@socketworks/runtime';
+import type { ServedQueue } from './config';
+import type { WorkerMetrics } from './metrics';
+
+export interface ProcessorDeps {
+  app: App;
+  queue: ServedQueue;
+  logger: Logger;
+  metrics: WorkerMetrics;
+}
+
+export type Processor = (job: Job) => Promise<DispatchResult>;
+
+export function createProcessor(deps: ProcessorDeps): Processor {
+  const { app, queue, logger, metrics } = deps;
+  return async (job) => {
+    const jobId = job.id ?? '';
+    let data: SlackJobData;
+    try {
+      data = parseJobData(job.data);
+    } catch (err) {
+      // Running a handler on data we cannot read would only fail again: fail it now, visibly.
+      logger.error({ queue, job_id: jobId, err: describeError(err) }, 'invalid job data; failing the job without retries');
+      throw unrecoverable(`invalid job data: ${describeError(err).message}`, err);
+    }
+    const eventId = typeof data.payload.event_id === 'string' ? data.payload.event_id : undefined;
+    const jobLogger = logger.child({
+      queue,
+      job_id: jobId,
+      envelope_id: data.envelope_id,
+      ...(eventId ? { event_id: eventId } : {}),
+      attempt: job.attemptsMade + 1,
+    });
+    jobLogger.debug({ type: data.type, payload_type: data.payload.type }, 'job started');
+    const end = metrics.handlerDuration.startTimer({ queue });
+    try {
+      const result = await app.dispatch(data, jobId, { logger: jobLogger });
+      jobLogger.debug({ handled: result.handled, listeners: result.listeners, duration_ms: Math.round(end() * 1000) }, 'job done');
+      return result;
+    } catch (err) {
+      end();
+      if (classifyError(err) === 'permanent') {
+        const slackError = slackErrorCode(err);
+        jobLogger.warn({ err: describeError(err), ...(slackError ? { slack_error: slackError } : {}) }, 'permanent error; failing the job without retries');
+        throw unrecoverable(`permanent error, not retried: ${describeError(err).message}`, err);
+      }
+      throw err;
+    }
+  };
+}
+
+/** BullMQ's "do not retry" error, keeping what caused it. Its message becomes the job's failedReason. */
+function unrecoverable(message: string, cause: unknown): UnrecoverableError {
+  const err = new UnrecoverableError(message);
+  Object.defineProperty(err, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  return err;
+}

@@ -1,0 +1,175 @@
+// The worker as a unit tests can start in-process: the app, one BullMQ Worker per served queue,
+// metrics and the ops server. main.ts only adds config parsing and signal handling.
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { App } from '@socketworks/framework';
+import { bullPrefix } from '@socketworks/protocol';
+import {
+  checkRedis,
+  createMetricsRegistry,
+  createRedisConnection,
+  describeError,
+  startOpsServer,
+  type Logger,
+  type OpsServer,
+  type Registry,
+} from '@socketworks/runtime';
+import { loadAppModule, type RegisterFn } from './app-module';
+import type { ServedQueue, WorkerConfig } from './config';
+import { WorkerError } from './errors';
+import { createWorkerMetrics, type JobOutcome, type WorkerMetrics } from './metrics';
+import { createProcessor } from './process-job';
+
+export interface WorkerDeps {
+  logger: Logger;
+  /** @defaultValue a new registry for service `worker` */
+  registry?: Registry;
+  /** The environment the app's `register` gets. @defaultValue {} */
+  appEnv?: Readonly<Record<string, string | undefined>>;
+  /** The app's register function. @defaultValue loaded from `config.APP_MODULE` */
+  register?: RegisterFn;
+}
+
+export interface RunningWorker {
+  app: App;
+  registry: Registry;
+  opsPort: number;
+  /** Stops taking jobs, lets running ones finish, then closes connections and the ops server. */
+  stop(): Promise<void>;
+}
+
+interface Served {
+  name: ServedQueue;
+  worker: Worker;
+  connection: Redis;
+}
+
+export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
+  const { logger } = deps;
+  const registry = deps.registry ?? createMetricsRegistry('worker');
+  const metrics = createWorkerMetrics(registry);
+
+  const app = new App({
+    logger,
+    token: config.SLACK_BOT_TOKEN,
+    slackApiUrl: config.SLACK_API_URL,
+    onRateLimited: ({ method, retryAfterSeconds }) => {
+      metrics.rateLimited.inc({ method });
+      logger.warn({ method, retry_after_seconds: retryAfterSeconds }, 'Slack rate limited a Web API call; the job will be retried');
+    },
+  });
+  const register = deps.register ?? loadAppModule(config.APP_MODULE);
+  try {
+    await register(app, { env: deps.appEnv ?? {} });
+  } catch (err) {
+    throw new WorkerError('ERR_WORKER_APP_REGISTER', `the app's register function failed: ${describeError(err).message}`, { cause: err });
+  }
+
+  const served: Served[] = [];
+  let stopping = false;
+  const ops = await startOpsServer({
+    port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
+    registry,
+    logger,
+    readiness: () => {
+      const queues = Object.fromEntries(served.map((s) => [s.name, s.worker.isRunning() && s.connection.status === 'ready']));
+      return { ready: !stopping && served.length > 0 && Object.values(queues).every(Boolean), details: { queues } };
+    },
+  });
+  logger.info({ port: ops.port }, 'ops server listening');
+
+  try {
+    for (const { name, concurrency } of config.WORKER_QUEUES) {
+      served.push(serveQueue(config, name, concurrency, { app, logger, metrics }));
+    }
+    await Promise.all(served.map((s) => s.worker.waitUntilReady()));
+    await checkRedis(served[0]!.connection, logger);
+  } catch (err) {
+    await closeAll(served, ops, logger);
+    throw err;
+  }
+  logger.info(
+    { queues: served.map((s) => s.name), concurrency: Object.fromEntries(config.WORKER_QUEUES.map((q) => [q.name, q.concurrency])) },
+    'worker ready',
+  );
+
+  return {
+    app,
+    registry,
+    opsPort: ops.port,
+    stop: async () => {
+      // Order: readiness goes false first (no new traffic is routed here), then every Worker
+      // closes — it takes no new jobs and waits for the running ones to finish — then Redis, and
+      // the ops server last so /metrics can be scraped while jobs drain.
+      stopping = true;
+      await closeAll(served, ops, logger);
+    },
+  };
+}
+
+function serveQueue(
+  config: WorkerConfig,
+  name: ServedQueue,
+  concurrency: number,
+  parts: { app: App; logger: Logger; metrics: WorkerMetrics },
+): Served {
+  const { logger, metrics } = parts;
+  // A connection of its own per queue: BullMQ blocks on it waiting for jobs (and duplicates it for
+  // the blocking reads), so queues never wait on each other.
+  const connection = createRedisConnection(config.REDIS_URL, { role: 'blocking', name: `worker:${name}`, logger });
+  const worker = new Worker(name, createProcessor({ ...parts, queue: name }), {
+    connection,
+    prefix: bullPrefix(config.QUEUE_PREFIX),
+    concurrency,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+    autorun: true,
+  });
+  let lastError = '';
+  worker.on('error', (err) => {
+    // BullMQ repeats connection errors on every reconnect attempt; one line per distinct error.
+    const described = describeError(err);
+    if (described.message === lastError) return;
+    lastError = described.message;
+    logger.warn({ queue: name, err: described }, 'queue worker error');
+  });
+  worker.on('completed', () => {
+    lastError = '';
+    metrics.jobs.inc({ queue: name, outcome: 'completed' });
+  });
+  worker.on('failed', (job: Job | undefined, err: Error) => {
+    // BullMQ sets finishedOn only when the job will not run again (attempts used up, or
+    // UnrecoverableError); otherwise it is back in the delayed set for a retry.
+    const outcome: JobOutcome = job && !job.finishedOn ? 'retried' : 'failed';
+    metrics.jobs.inc({ queue: name, outcome });
+    const data = (job?.data ?? {}) as { envelope_id?: unknown };
+    const fields = {
+      queue: name,
+      job_id: job?.id,
+      ...(typeof data.envelope_id === 'string' ? { envelope_id: data.envelope_id } : {}),
+      attempts_made: job?.attemptsMade,
+      max_attempts: job?.opts.attempts,
+      err: describeError(err),
+    };
+    if (outcome === 'retried') logger.warn(fields, 'job failed; it will be retried');
+    else logger.error(fields, 'job failed; no more attempts (in the failed set)');
+  });
+  worker.on('stalled', (jobId: string) => {
+    logger.warn({ queue: name, job_id: jobId }, 'job stalled (its worker stopped renewing the lock); it runs again or fails');
+  });
+  return { name, worker, connection };
+}
+
+async function closeAll(served: Served[], ops: OpsServer, logger: Logger): Promise<void> {
+  await Promise.all(
+    served.map((s) =>
+      s.worker.close().catch((err: unknown) => {
+        // Going on is safe: the process is stopping; jobs that did not finish are stalled and run again.
+        logger.error({ queue: s.name, err: describeError(err) }, 'closing the queue worker failed');
+      }),
+    ),
+  );
+  for (const s of served) s.connection.disconnect();
+  await ops.close();
+}
