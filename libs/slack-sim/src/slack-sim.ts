@@ -326,6 +326,8 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => this.log.debug({ err: describeError(err) }, 'upgrade socket error'));
     const refuse = (status: number, text: string) => {
+      // As ws's own abortHandshake: answer, then destroy once written (no WebSocket, no socket info).
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (this.closing) return refuse(503, 'Service Unavailable');

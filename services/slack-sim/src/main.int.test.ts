@@ -12,7 +12,8 @@ const BOT_TOKEN = 'xoxb-1-2-svc-test-token';
 
 async function startService(env: Record<string, string>): Promise<{ service: ServiceProcess; base: string }> {
   const port = await freePort();
-  const service = spawnService({ name: 'slack-sim', entry: ENTRY, env: { SIM_PORT: String(port), LOG_LEVEL: 'info', ...env } });
+  // LOG_LEVEL warn, as the end-to-end stack runs it: the listening line must still be written.
+  const service = spawnService({ name: 'slack-sim', entry: ENTRY, env: { SIM_PORT: String(port), LOG_LEVEL: 'warn', ...env } });
   const line = await service.waitForLog((l) => l.msg === 'slack-sim listening', { timeoutMs: 15000 });
   assert.equal(line.port, port);
   assert.equal(line.api_url, `http://127.0.0.1:${port}/api/`);

@@ -19,9 +19,12 @@ async function main(): Promise<void> {
       botTokens: config.SLACK_BOT_TOKEN ? [config.SLACK_BOT_TOKEN] : undefined,
       logger,
     });
-    logger.info({ port: sim.port, api_url: sim.apiUrl }, 'slack-sim listening');
+    // Drivers (the end-to-end stack, the benchmark) wait for this line to know the simulator is up,
+    // so start and stop lines are written at any LOG_LEVEL except silent.
+    const lifecycle = config.LOG_LEVEL === 'silent' || logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
+    lifecycle.info({ port: sim.port, api_url: sim.apiUrl }, 'slack-sim listening');
     installShutdown({
-      logger,
+      logger: lifecycle,
       // Only the simulator to stop: it closes its sockets (1001), then its HTTP server.
       stop: () => sim.close(),
     });
