@@ -39,7 +39,7 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
     }),
     ackFailures: new Counter({
       name: 'socketworks_connector_ack_failures_total',
-      help: 'Envelopes enqueued whose ack could not be written (the delivering socket closed first), by envelope type.',
+      help: 'Envelopes left unacked because the delivering socket was closing or closed (the job may already be in Redis), by envelope type.',
       labelNames: ['type'],
       registers,
     }),

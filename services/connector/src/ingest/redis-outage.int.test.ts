@@ -123,6 +123,40 @@ test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), 
   }
 });
 
+test('back-pressure: past the in-flight bound the sockets stop reading, nothing is dropped, all is acked once Redis answers', { timeout: 30000 }, async () => {
+  const bounded = await startHarness({
+    name: 'bound',
+    redisUrl: redis.url,
+    sim: { redeliveryTimeoutMs: 1000, maxRedeliveries: 20 },
+    env: { SLACK_CONNECTIONS: '1', CONNECTOR_ENQUEUE_TIMEOUT_MS: '2000' },
+    deps: { maxInFlight: 10 },
+    logLevel: 'info',
+  });
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    process.kill(pid, 'SIGSTOP');
+    let injected: string[] = [];
+    try {
+      injected = Array.from({ length: 30 }, (_, i) => bounded.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: `<@U0000002> bound ${i}` }) }).eventId!);
+      await waitFor(() => bounded.connector.ingestor.saturated, { message: 'the bound to be reached' });
+      assert.ok(bounded.connector.ingestor.inFlight >= 10);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(() => injected.every((id) => bounded.sim.deliveries().some((d) => d.eventId === id && d.acked)), { timeoutMs: 20000, message: 'all 30 acked' });
+    assert.ok(bounded.logs.find((l) => l.msg === 'in-flight bound reached: pausing socket reads').length >= 1);
+    assert.ok(bounded.logs.find((l) => l.msg === 'in-flight work drained: resuming socket reads').length >= 1);
+    const jobs = (await bounded.jobs('events')).map((j) => j.id).sort();
+    assert.deepEqual(jobs, injected.map((id) => `ev-${id}`).sort());
+    assert.equal(bounded.logs.find((l) => l.msg === 'socket closed').length, 0, 'the paused socket was not taken for dead');
+  } finally {
+    admin.disconnect();
+    await bounded.close();
+  }
+});
+
 async function readyz(): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${h.connector.opsPort}/readyz`);
   await res.text();

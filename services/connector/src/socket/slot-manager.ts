@@ -3,10 +3,9 @@
 // when it wins slot N's lock and `stop({ immediate: true })` when it cannot renew — nothing here
 // assumes every slot runs.
 import type { Logger } from 'pino';
-import type { SlackAuthFatalError } from '../errors';
 import type { EnvelopeIngestor } from '../ingest/envelope-ingestor';
 import type { ConnectorMetrics } from '../metrics';
-import { SlotRunner, type SlotState, type SlotTimings } from './slot-runner';
+import { SlotRunner, type HeldSockets, type SlotState, type SlotTimings } from './slot-runner';
 
 export interface SlotManagerOptions {
   /** Slot numbers 0 … slots-1 (`SLACK_CONNECTIONS`). */
@@ -52,7 +51,7 @@ export class SlotManager {
         fetch: options.fetch,
       });
       // Both conditions are app-wide: one slot learning it is enough for all to stop trying.
-      runner.on('auth_failed', (err) => this.halt({ reason: 'auth_failed', slackError: (err as SlackAuthFatalError).slackError }));
+      runner.on('auth_failed', (err) => this.halt({ reason: 'auth_failed', slackError: err.slackError }));
       runner.on('link_disabled', () => this.halt({ reason: 'link_disabled' }));
       this.runners.push(runner);
     }
@@ -71,9 +70,15 @@ export class SlotManager {
     return runner;
   }
 
-  /** Sockets this process holds (open or draining), across slots. */
-  heldSockets(): number {
-    return this.runners.reduce((n, r) => n + r.heldSockets(), 0);
+  /** Sockets this process holds across slots (see {@link SlotRunner.heldSockets}). */
+  heldSockets(): HeldSockets {
+    const held = { open: 0, connecting: 0 };
+    for (const runner of this.runners) {
+      const r = runner.heldSockets();
+      held.open += r.open;
+      held.connecting += r.connecting;
+    }
+    return held;
   }
 
   connectedSlots(): number {

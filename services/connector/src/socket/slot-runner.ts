@@ -60,6 +60,11 @@ export const DEFAULT_SLOT_TIMINGS: Readonly<SlotTimings> = Object.freeze({
   stableAfterMs: 30000,
 });
 
+export interface HeldSockets {
+  open: number;
+  connecting: number;
+}
+
 export type SlotState =
   /** Not started, or stopped: holds no socket and does not reconnect. */
   | 'idle'
@@ -80,8 +85,8 @@ export interface SlotRunnerOptions {
   metrics: ConnectorMetrics;
   ingestor: EnvelopeIngestor;
   timings: SlotTimings;
-  /** Sockets this process holds right now (open or draining), for the hello `num_connections` check. */
-  heldSockets: () => number;
+  /** Sockets this process holds right now, for the hello `num_connections` check. */
+  heldSockets: () => HeldSockets;
   fetch?: typeof fetch;
 }
 
@@ -131,13 +136,17 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     return this.current?.connectionId;
   }
 
-  /** Sockets of this slot that are open or draining (normally 1; 2 during a refresh). */
-  heldSockets(): number {
-    let n = 0;
-    for (const socket of [this.current, ...this.retiring]) {
-      if (socket && (socket.state === 'open' || socket.state === 'draining')) n += 1;
+  /**
+   * This slot's sockets: `open` = hello received and not closed (normally 1; 2 during a refresh),
+   * `connecting` = between URL and hello (Slack may already count it).
+   */
+  heldSockets(): HeldSockets {
+    const held = { open: 0, connecting: 0 };
+    for (const socket of this.allSockets()) {
+      if (socket.state === 'open' || socket.state === 'draining') held.open += 1;
+      else if (socket.state === 'connecting') held.connecting += 1;
     }
-    return n;
+    return held;
   }
 
   /** Begins keeping the slot's socket up. Idempotent. */
@@ -330,19 +339,20 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   private promote(socket: SocketConnection, hello: HelloFrame): void {
     const previous = this.current;
     this.current = socket;
+    if (previous && previous !== socket) this.retire(previous);
     if (this.readsPaused || this.options.ingestor.saturated) socket.pause();
     const held = this.options.heldSockets();
     this.options.metrics.helloNumConnections.set(hello.num_connections);
-    socket.logger.info({ num_connections: hello.num_connections, held_sockets: held }, 'socket connected');
-    if (hello.num_connections !== held) {
-      // More than we hold: another process (or a ghost registration, PROTOCOL.md §2) holds sockets
-      // for this app; Slack spreads envelopes over all of them.
+    socket.logger.info({ num_connections: hello.num_connections, held_sockets: held.open }, 'socket connected');
+    // Slack's count includes this process's sockets still between handshake and hello, hence a range.
+    if (hello.num_connections < held.open || hello.num_connections > held.open + held.connecting) {
+      // Usually more than we hold: another process (or a ghost registration after a half-open
+      // socket, PROTOCOL.md §2) holds sockets for this app, and Slack spreads envelopes over all.
       socket.logger.warn(
-        { num_connections: hello.num_connections, held_sockets: held },
+        { num_connections: hello.num_connections, held_sockets: held.open, connecting_sockets: held.connecting },
         'hello.num_connections differs from the sockets this process holds',
       );
     }
-    if (previous && previous !== socket) this.retire(previous);
     this.emit('connected', socket, hello);
   }
 

@@ -229,15 +229,25 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
     return this._state === 'closed';
   }
 
-  /** Waits until tracked work has settled, or the bound passes. */
+  /**
+   * Waits until tracked work has settled, or the bound passes. Loops because frames ws had
+   * already buffered are still delivered after pause(), adding work while we wait.
+   */
   private async drain(timeoutMs: number): Promise<void> {
     if (this.tracked.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const settled = Promise.allSettled([...this.tracked]).then(() => 'drained' as const);
-    const outcome = await Promise.race([settled, timeout]);
+    let timedOut = false;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, timeoutMs);
+    });
+    while (this.tracked.size > 0 && !timedOut) {
+      await Promise.race([Promise.allSettled([...this.tracked]), timeout]);
+    }
     clearTimeout(timer);
-    if (outcome === 'timeout') {
+    if (timedOut) {
       this.logger.warn({ pending: this.tracked.size, timeout_ms: timeoutMs }, 'closing socket with acks still pending');
     }
   }
@@ -324,6 +334,13 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
         this.onDisconnect(frame);
         return;
       default:
+        if (this.ws?.readyState !== WebSocket.OPEN) {
+          // Our close frame is out: no ack can be written on this socket any more, and a job
+          // without an ack would run a handler the user was told failed. Slack redelivers events.
+          this.options.metrics.ackFailures.inc({ type: frame.type });
+          this.logger.warn({ envelope_id: frame.envelope_id, type: frame.type }, 'envelope arrived while the socket was closing: not acked');
+          return;
+        }
         this.emitSafely('envelope', frame, receipt);
     }
   }

@@ -22,6 +22,8 @@ export interface HarnessOptions {
   /** Sockets to wait for before returning. @defaultValue SLACK_CONNECTIONS (0 to not wait) */
   waitForSockets?: number;
   logLevel?: string;
+  /** Runs after the simulator started and before the connector does (e.g. to make it refuse the token). */
+  beforeConnector?: (sim: SlackSim) => void;
 }
 
 export interface Harness {
@@ -42,6 +44,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const redisUrl = options.redisUrl ?? sharedRedisUrl;
   const prefix = uniquePrefix(options.name);
   const sim = await SlackSim.start({ redeliveryTimeoutMs: 1000, ...options.sim });
+  options.beforeConnector?.(sim);
   const logs = captureLogs({ level: options.logLevel ?? 'debug', secrets: [TEST_APP_TOKEN] });
   const config = loadConnectorConfig({
     SLACK_APP_TOKEN: TEST_APP_TOKEN,
