@@ -9,7 +9,7 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MIN_TOKEN_LENGTH = 16;
 
 const optionalSecret = (min: number) =>
-  z.preprocess((v) => (v === '' ? undefined : v), z.string().min(min, { message: `must be at least ${min} characters` }).optional());
+  z.preprocess((v) => (v === '' ? undefined : v), z.string().refine((v) => v.length >= min, { message: `must be at least ${min} characters` }).optional());
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
 

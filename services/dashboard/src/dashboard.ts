@@ -45,11 +45,19 @@ export interface RunningDashboard {
 
 /** How long /readyz waits for Redis to answer PING. */
 const READY_TIMEOUT_MS = 1000;
+/** Longest any one Redis command may take (ioredis `commandTimeout`). */
+const COMMAND_TIMEOUT_MS = 5000;
 
 export async function startDashboard(config: DashboardConfig, deps: DashboardDeps): Promise<RunningDashboard> {
   const { logger } = deps;
   const registry = deps.registry ?? createMetricsRegistry('dashboard');
-  const redis = createRedisConnection(config.redisUrl, { role: 'command', name: 'socketworks-dashboard', logger });
+  // A command that Redis does not answer in time fails, so no page or API call hangs on it.
+  const redis = createRedisConnection(config.redisUrl, {
+    role: 'command',
+    name: 'socketworks-dashboard',
+    logger,
+    overrides: { commandTimeout: COMMAND_TIMEOUT_MS },
+  });
   const queues = createQueues(redis, { prefix: config.queuePrefix });
   for (const [name, queue] of Object.entries(queues)) {
     queue.on('error', (err: unknown) => logger.warn({ queue: name, err: describeError(err) }, 'queue error'));
@@ -127,6 +135,7 @@ function buildApp(parts: AppParts): Express {
   app.use(authenticate({ auth: config.auth, authFailures: metrics.authFailures, logger }));
   app.use(readOnlyGuard(config.readOnly));
   app.use(sameOriginForChanges);
+  app.use(['/api', `${BOARD_BASE_PATH}/api`, '/jobs', '/retry-failed'], requireRedis(redis));
   app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly }));
   app.use('/api', createApiRouter({ finder, retrier, stats, retries: metrics.retries }));
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));
@@ -134,6 +143,14 @@ function buildApp(parts: AppParts): Express {
   app.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_JOB_NOT_FOUND', 'no such page')));
   app.use(errorHandler(logger, renderErrorPage));
   return app;
+}
+
+/** Answers 503 at once while Redis is disconnected, instead of holding the request until it is back. */
+function requireRedis(redis: Redis): express.RequestHandler {
+  return (_req, _res, next) => {
+    if (redis.status !== 'ready') return next(new DashboardError('ERR_DASHBOARD_REDIS_UNAVAILABLE', 'Redis is not answering: try again when /readyz says ready'));
+    next();
+  };
 }
 
 /** Audit trail for changes made through bull-board (retry, clean, pause, …): who, what, outcome. */
@@ -161,6 +178,7 @@ async function checkRedisAtStart(redis: Redis, logger: Logger): Promise<void> {
 }
 
 async function pingWithin(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

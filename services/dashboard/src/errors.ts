@@ -15,6 +15,8 @@ export type DashboardErrorCode =
   | 'ERR_DASHBOARD_READ_ONLY'
   /** A state-changing request from another origin (cross-site request forgery). */
   | 'ERR_DASHBOARD_CROSS_ORIGIN'
+  /** Redis is not connected: the request would wait on it, so it is answered 503 at once. */
+  | 'ERR_DASHBOARD_REDIS_UNAVAILABLE'
   /** The HTTP server could not listen (port taken, bad host). */
   | 'ERR_DASHBOARD_LISTEN';
 
@@ -41,6 +43,8 @@ export function httpStatusFor(code: DashboardErrorCode): number {
     case 'ERR_DASHBOARD_READ_ONLY':
     case 'ERR_DASHBOARD_CROSS_ORIGIN':
       return 403;
+    case 'ERR_DASHBOARD_REDIS_UNAVAILABLE':
+      return 503;
     case 'ERR_DASHBOARD_LISTEN':
       return 500;
   }

@@ -5,6 +5,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
+import { DashboardError } from '../errors';
 
 export interface QueueCounts {
   /** Ready to run: the wait list, plus the paused list and prioritized set. */
@@ -69,6 +70,9 @@ export class QueueStats {
 
   private async read(): Promise<QueueStatsSnapshot> {
     this.reads += 1;
+    // While disconnected, ioredis would hold the commands until it reconnects or gives up (seconds
+    // to tens of seconds); a scrape or a page must not wait for that.
+    if (this.options.redis.status !== 'ready') throw new DashboardError('ERR_DASHBOARD_REDIS_UNAVAILABLE', 'Redis is not connected');
     const at = this.now();
     const [entries, maxmemoryPolicy] = await Promise.all([
       Promise.all(QUEUE_NAMES.map(async (name) => [name, await this.readQueue(this.options.queues[name], at)] as const)),
