@@ -104,7 +104,7 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   private _state: SlotState = 'idle';
   /** The socket serving the slot (may be draining while its replacement connects). */
   private current: SocketConnection | undefined;
-  /** Old sockets after a refresh: still reading and acking until Slack closes them. */
+  /** Sockets no longer serving the slot but not closed yet (after a refresh they keep reading and acking until Slack closes them). */
   private readonly retiring = new Set<SocketConnection>();
   /** A socket between URL and hello. */
   private pending: SocketConnection | undefined;
@@ -377,7 +377,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
         return;
       case 'too_many_websockets': {
         this.current = undefined;
-        void socket.close(this.options.timings.ackDrainTimeoutMs);
+        this.retiring.add(socket);
+        void socket.close(this.options.timings.ackDrainTimeoutMs).then(() => this.retiring.delete(socket));
         this.ensureSocket(this.tooManyWebsockets(socket));
         return;
       }
@@ -401,9 +402,10 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       this.ensureSocket(0);
       return;
     }
+    // The first drop reconnects at once; drops in quick succession back off.
     if (info.openForMs !== undefined && info.openForMs >= this.options.timings.stableAfterMs) this.failures = 0;
-    else this.failures += 1;
     const delayMs = this.failures === 0 ? 0 : this.backoff();
+    this.failures += 1;
     socket.logger.warn({ reason: info.reason, code: info.code, failures: this.failures, retry_in_ms: delayMs }, 'socket dropped: reconnecting');
     this.ensureSocket(delayMs);
   }

@@ -174,9 +174,12 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
     return this.tracked.size;
   }
 
-  /** Stops reading frames (back-pressure). Envelopes already read are still processed. */
+  /**
+   * Stops reading frames (back-pressure). Envelopes already read are still processed. A no-op
+   * before the handshake completes (ws cannot pause then); the slot re-applies it after hello.
+   */
   pause(): void {
-    if (this.paused || !this.ws) return;
+    if (this.paused || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     this.paused = true;
     this.ws.pause();
   }
