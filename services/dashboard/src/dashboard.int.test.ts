@@ -201,6 +201,8 @@ describe('dashboard (in process)', () => {
     assert.equal(crossSite.status, 403);
     const otherOrigin = await t.fetch('/jobs/sync/env-env-form-0/retry', { method: 'POST', headers: { origin: 'http://127.0.0.1:1' } });
     assert.equal(otherOrigin.status, 403);
+    const opaque = await t.fetch('/jobs/sync/env-env-form-0/retry', { method: 'POST', headers: { origin: 'null' } });
+    assert.equal(opaque.status, 403);
     assert.equal(await t.queues.sync.getJobState('env-env-form-0'), 'failed');
 
     const form = await t.fetch('/jobs/sync/env-env-form-0/retry', { method: 'POST', headers: { origin: t.url, 'sec-fetch-site': 'same-origin' } });

@@ -92,7 +92,7 @@ export function renderOverview(ctx: PageContext, snapshot: QueueStatsSnapshot | 
     snapshot?.maxmemoryPolicy && snapshot.maxmemoryPolicy !== 'noeviction'
       ? `<p class="problem" role="alert">Redis maxmemory-policy is <code>${escapeHtml(snapshot.maxmemoryPolicy)}</code>: queued jobs can be evicted under memory pressure. Set it to <code>noeviction</code>.</p>`
       : '';
-  return layout('Queues', ctx, `${renderNotice(notice)}${redis}${table}\n${searchForm({ kind: 'any', value: '' })}`);
+  return layout('Queues', ctx, `${renderNotice(notice)}${redis}${table}\n${searchForm({ kind: 'any', value: '' }, true)}`);
 }
 
 const KIND_LABELS: Record<JobQueryKind, string> = {
@@ -102,12 +102,12 @@ const KIND_LABELS: Record<JobQueryKind, string> = {
   job_id: 'Job id',
 };
 
-function searchForm(query: JobQuery): string {
+function searchForm(query: JobQuery, heading: boolean): string {
   const options = (Object.keys(KIND_LABELS) as JobQueryKind[])
     .map((kind) => `<option value="${kind}"${kind === query.kind ? ' selected' : ''}>${KIND_LABELS[kind]}</option>`)
     .join('');
   return `<search><form method="get" action="/jobs" role="search" aria-label="Find a job">
-<h2>Find a job</h2>
+${heading ? '<h2>Find a job</h2>' : ''}
 <p><label for="kind">Search by</label><select id="kind" name="kind">${options}</select>
 <label for="q">Id</label><input id="q" name="q" type="search" size="44" required maxlength="200" value="${escapeHtml(query.value)}" autocomplete="off" spellcheck="false">
 <button type="submit">Find</button></p></form></search>`;
@@ -146,7 +146,7 @@ ${retry}${error}${stack}
 }
 
 export function renderSearch(ctx: PageContext, query: JobQuery | undefined, jobs: JobView[] | undefined, notice?: { code?: string }, problem?: string): string {
-  const form = searchForm(query ?? { kind: 'any', value: '' });
+  const form = searchForm(query ?? { kind: 'any', value: '' }, false);
   let results = '';
   if (problem) {
     results = `<p class="problem" role="alert">${escapeHtml(problem)}</p>`;
