@@ -135,8 +135,9 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
       //    delivered them, then closes with 1000. What Slack sent after the pause stays unacked
       //    and is redelivered to another socket (events) — never acked without a job.
       await slots.stopAll();
-      // 3. Nothing can ack any more; let any enqueue still running settle before its connection goes.
-      const left = await ingestor.whenIdle(timings.ackDrainTimeoutMs);
+      // 3. Nothing can ack any more; let any enqueue still running settle before its connection
+      //    goes (each is bounded by the command timeout).
+      const left = await ingestor.whenIdle(config.CONNECTOR_ENQUEUE_TIMEOUT_MS + 500);
       if (left > 0) logger.warn({ in_flight: left }, 'stopping with enqueues still in flight (they stay unacked)');
       // 4. Queues, then the Redis connection they share.
       await closeQueuesAndRedis(queues, redis, logger);

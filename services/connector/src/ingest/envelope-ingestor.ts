@@ -11,13 +11,18 @@ import { describeError } from '@socketworks/runtime';
 import { EnqueueError } from '../errors';
 import type { ConnectorMetrics } from '../metrics';
 
-/** Where an envelope came from and how to ack it: the socket that delivered it. */
+/**
+ * Where an envelope came from and how to ack it. Over Socket Mode the ack is a frame on the socket
+ * that delivered it; an HTTP receiver (same ingestor) answers its request instead.
+ */
 export interface EnvelopeSource {
-  slot: number;
-  connectionId: string;
+  delivery: 'socket' | 'http';
+  /** Socket delivery: the slot and socket, for logs and the job. */
+  slot?: number;
+  connectionId?: string;
   receivedAtMs: number;
   receivedAtHr: bigint;
-  /** Writes the ack on the delivering socket; resolves when written. */
+  /** Writes the ack; resolves when written. */
   ack: (envelopeId: string, payload?: Record<string, unknown>) => Promise<void>;
 }
 
@@ -131,7 +136,7 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
   private async enqueue(envelope: Envelope, source: EnvelopeSource, queueName: QueueName, jobId: string): Promise<boolean> {
     const queue = this.options.queues[queueName];
     const data = toJobData(envelope, {
-      delivery: 'socket',
+      delivery: source.delivery,
       receivedAt: source.receivedAtMs,
       slot: source.slot,
       connectionId: source.connectionId,

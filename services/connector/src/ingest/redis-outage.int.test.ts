@@ -4,7 +4,7 @@
 //
 // startPrivateRedis() keeps no data across a stop (SIGKILL, no persistence), so the test takes
 // the queue's job ids before the outage and reads the fresh server's after it.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload } from '@socketworks/slack-sim';
 import { startPrivateRedis, waitFor, type PrivateRedis } from '@socketworks/testing';
@@ -12,10 +12,23 @@ import { metricValue } from '../test-support/log-capture';
 import { startHarness, type Harness } from '../test-support/harness';
 
 let redis: PrivateRedis;
-let h: Harness;
+let h: Harness | undefined;
 
 before(async () => {
   redis = await startPrivateRedis();
+});
+
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+after(async () => {
+  await redis?.stop();
+});
+
+/** Each test: its own simulator, queue prefix and connector, on the private Redis. */
+async function startOutageHarness(): Promise<Harness> {
   h = await startHarness({
     name: 'outage',
     redisUrl: redis.url,
@@ -24,14 +37,11 @@ before(async () => {
     env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '300' },
     logLevel: 'info',
   });
-});
-
-after(async () => {
-  await h?.close();
-  await redis?.stop();
-});
+  return h;
+}
 
 test('Redis stopped under a stream: unacked while down, recovered without restart, every event_id a job exactly once', { timeout: 60000 }, async (t) => {
+  const h = await startOutageHarness();
   const eventIds: string[] = [];
   const make = (phase: string) => (i: number) => {
     const payload = appMentionPayload({ text: `<@U0000002> ${phase} ${i}` });
@@ -58,7 +68,7 @@ test('Redis stopped under a stream: unacked while down, recovered without restar
   );
   const failuresWhileDown = h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked');
   assert.ok(failuresWhileDown.every((l) => l.level === 'error' && typeof l.envelope_id === 'string' && typeof l.event_id === 'string'));
-  assert.equal(await readyz(), 503, 'not ready while Redis is down');
+  assert.equal(await readyz(h), 503, 'not ready while Redis is down');
   await redis.start();
   const downForMs = Date.now() - stopAt;
   const result = await stream;
@@ -85,11 +95,12 @@ test('Redis stopped under a stream: unacked while down, recovered without restar
   assert.deepEqual([...failedEnvelopes].filter((id) => ackedEnvelopes.has(id)), [], 'an envelope that failed to enqueue was acked');
   assert.ok(h.sim.deliveries().some((d) => duringIds.has(d.eventId!) && d.retryAttempt > 0 && d.acked), 'redeliveries were acked');
   assert.equal(h.logs.find((l) => l.msg === 'socket closed').length, 0, 'the sockets stayed up throughout');
-  await waitFor(async () => (await readyz()) === 200, { message: 'ready again' });
+  await waitFor(async () => (await readyz(h)) === 200, { message: 'ready again' });
   t.diagnostic(`Redis down ${downForMs} ms; ${failedEnvelopes.size} envelopes left unacked and redelivered`);
 });
 
 test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), no ack; the redelivery finds the job and is acked', { timeout: 30000 }, async () => {
+  const h = await startOutageHarness();
   const { Redis } = await import('ioredis');
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   try {
@@ -124,24 +135,36 @@ test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), 
 });
 
 test('back-pressure: past the in-flight bound the sockets stop reading, nothing is dropped, all is acked once Redis answers', { timeout: 30000 }, async () => {
-  const bounded = await startHarness({
+  const bounded = (h = await startHarness({
     name: 'bound',
     redisUrl: redis.url,
     sim: { redeliveryTimeoutMs: 1000, maxRedeliveries: 20 },
     env: { SLACK_CONNECTIONS: '1', CONNECTOR_ENQUEUE_TIMEOUT_MS: '2000' },
     deps: { maxInFlight: 10 },
     logLevel: 'info',
-  });
+  }));
   const { Redis } = await import('ioredis');
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   try {
     const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
     process.kill(pid, 'SIGSTOP');
-    let injected: string[] = [];
+    const injected: string[] = [];
     try {
-      injected = Array.from({ length: 30 }, (_, i) => bounded.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: `<@U0000002> bound ${i}` }) }).eventId!);
+      // 30 envelopes over ~300 ms while every enqueue hangs (2 s timeout): the first 10 fill the
+      // bound, then the socket stops reading and the rest stay unread, not in memory.
+      await bounded.sim.injectStream({
+        count: 30,
+        ratePerSecond: 100,
+        make: (i) => {
+          const payload = appMentionPayload({ text: `<@U0000002> bound ${i}` });
+          injected.push(String(payload.event_id));
+          return { type: 'events_api', payload };
+        },
+      });
       await waitFor(() => bounded.connector.ingestor.saturated, { message: 'the bound to be reached' });
-      assert.ok(bounded.connector.ingestor.inFlight >= 10);
+      const inFlight = bounded.connector.ingestor.inFlight;
+      assert.ok(inFlight >= 10 && inFlight < 20, `${inFlight} in flight: reading stopped near the bound of 10`);
+      assert.equal(bounded.sim.deliveries().filter((d) => d.sentAt !== null).length >= 30, true, 'all 30 were sent to the socket');
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -153,12 +176,11 @@ test('back-pressure: past the in-flight bound the sockets stop reading, nothing 
     assert.equal(bounded.logs.find((l) => l.msg === 'socket closed').length, 0, 'the paused socket was not taken for dead');
   } finally {
     admin.disconnect();
-    await bounded.close();
   }
 });
 
-async function readyz(): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${h.connector.opsPort}/readyz`);
+async function readyz(harness: Harness): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${harness.connector.opsPort}/readyz`);
   await res.text();
   return res.status;
 }

@@ -320,15 +320,19 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       closeTimeoutMs: timings.closeTimeoutMs,
     });
     socket.on('envelope', (envelope, receipt) => {
-      void socket.track(
-        ingestor.ingest(envelope, {
-          slot: this.slot,
-          connectionId: socket.connectionId,
-          receivedAtMs: receipt.receivedAtMs,
-          receivedAtHr: receipt.receivedAtHr,
-          ack: (envelopeId, payload) => socket.ack(envelopeId, payload),
-        }),
-      );
+      const work = ingestor.ingest(envelope, {
+        delivery: 'socket',
+        slot: this.slot,
+        connectionId: socket.connectionId,
+        receivedAtMs: receipt.receivedAtMs,
+        receivedAtHr: receipt.receivedAtHr,
+        ack: (envelopeId, payload) => socket.ack(envelopeId, payload),
+      });
+      socket.track(work).catch((err: unknown) => {
+        // ingest() handles every expected failure itself; this is a bug. The envelope stays
+        // unacked (Slack redelivers events) and the socket goes on with the next frame.
+        socket.logger.error({ envelope_id: envelope.envelope_id, err: describeError(err) }, 'ingest failed unexpectedly: envelope not acked');
+      });
     });
     socket.on('disconnect', (frame) => this.onDisconnect(socket, frame));
     socket.on('close', (info) => this.onClose(socket, info));

@@ -211,7 +211,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
       ws.terminate();
     } else {
       // A paused socket would never read the peer's close frame.
-      ws.resume();
+      this.resume();
       ws.close(1000);
       const timer = setTimeout(() => ws.terminate(), this.options.closeTimeoutMs ?? 2000);
       void this.closed.then(() => clearTimeout(timer));
