@@ -117,7 +117,18 @@ test('refresh of the only socket: make-before-break keeps the gap to one connect
   assert.ok(maxWait < 1000, `longest wait ${maxWait} ms`);
 });
 
-test('drop: the connector reconnects at once and the redelivered events are acked, one job each', { timeout: 30000 }, async () => {
+test('an unknown disconnect reason: replaced after a short back-off, counted under its reason', { timeout: 30000 }, async () => {
+  const harness = await start({ name: 'unknown', env: { SLACK_CONNECTIONS: '1' }, sim: { refreshGraceMs: 3000 } });
+  const [old] = harness.sim.refresh({ reason: 'brand_new_reason' });
+  await waitFor(() => harness.sim.sockets().some((s) => s.id !== old && s.helloAt !== null), { message: 'the replacement' });
+  const line = harness.logs.find((l) => l.msg === 'unknown disconnect reason: replacing the socket after a back-off')[0];
+  assert.ok(line && line.reason === 'brand_new_reason' && (line.retry_in_ms as number) > 0);
+  assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_disconnects_total', { reason: 'brand_new_reason' }), 1);
+  const injected = harness.sim.inject(mention('after an unknown reason'));
+  await waitFor(() => harness.sim.acks().some((a) => a.envelopeId === injected.envelopeId), { message: 'an ack' });
+});
+
+test('drop: the connector reconnects at once and the redelivered events are acked, one job each', { timeout: 30000 }, async (t) => {
   const harness = await start({ name: 'drop', env: { SLACK_CONNECTIONS: '1' }, sim: { redeliveryTimeoutMs: 500 } });
   const { sim, connector } = harness;
   const runner = connector.slots.runner(0);
@@ -134,6 +145,7 @@ test('drop: the connector reconnects at once and the redelivered events are acke
   const sockets = sim.sockets();
   const old = sockets.find((s) => s.id === dropped)!;
   const next = sockets.find((s) => s.id !== dropped)!;
+  t.diagnostic(`new socket's hello ${(next.helloAt! - old.closedAt!).toFixed(1)} ms after the drop`);
   assert.ok(next.helloAt! - old.closedAt! < 1000, `reconnected ${Math.round(next.helloAt! - old.closedAt!)} ms after the drop`);
   const jobs = await harness.jobs('events');
   assert.deepEqual(jobs.map((j) => j.id).sort(), eventIds.map((id) => `ev-${id}`).sort());
