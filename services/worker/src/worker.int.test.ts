@@ -78,8 +78,11 @@ async function enqueue(type: Envelope['type'], payload: Record<string, unknown>)
 async function settled(job: Job, state: 'completed' | 'failed', timeoutMs = 10000): Promise<Job> {
   return waitFor(
     async () => {
-      const current = await queues[job.queueName as QueueName].getJob(job.id!);
-      return current && (await current.getState()) === state ? current : undefined;
+      // State first, then the job: a job read before the state check can be a stale copy from
+      // before it settled (no failedReason yet).
+      const queue = queues[job.queueName as QueueName];
+      if ((await queue.getJobState(job.id!)) !== state) return undefined;
+      return queue.getJob(job.id!);
     },
     { timeoutMs, message: `job ${job.id} to be ${state}` },
   );
