@@ -315,6 +315,25 @@ describe('dashboard (in process)', () => {
   });
 });
 
+describe('dashboard with DASHBOARD_OPEN on loopback', () => {
+  test('serves without credentials, says so in the log, and still answers unknown routes with 404', async () => {
+    const open = await startTestDashboard({ name: 'dash-open', env: { DASHBOARD_OPEN: 'true', DASHBOARD_USER: '', DASHBOARD_PASSWORD: '', DASHBOARD_TOKEN: '' } });
+    try {
+      const page = await fetch(`${open.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /Signed in as open/);
+      assert.equal((await fetch(`${open.url}/queues/api/queues`)).status, 200);
+      assert.ok(open.logs.lines.some((l) => l.level === 'warn' && l.msg === 'dashboard runs WITHOUT authentication (DASHBOARD_OPEN=true, loopback only)'));
+      const missing = await fetch(`${open.url}/api/nothing-here`);
+      assert.equal(missing.status, 404);
+      assert.equal(((await missing.json()) as { error: string }).error, 'ERR_DASHBOARD_NO_ROUTE');
+      assert.equal((await fetch(`${open.url}/nothing-here`, { headers: { accept: 'text/html' } })).status, 404);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
 describe('dashboard in read-only mode', () => {
   let writable: TestDashboard;
   let readOnly: TestDashboard;

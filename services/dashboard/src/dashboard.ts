@@ -140,7 +140,7 @@ function buildApp(parts: AppParts): Express {
   app.use('/api', createApiRouter({ finder, retrier, stats, retries: metrics.retries }));
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));
   app.use(createPageRouter({ finder, retrier, stats, retries: metrics.retries, readOnly: config.readOnly }));
-  app.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_JOB_NOT_FOUND', 'no such page')));
+  app.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_NO_ROUTE', 'no such page')));
   app.use(errorHandler(logger, renderErrorPage));
   return app;
 }

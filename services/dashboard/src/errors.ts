@@ -7,6 +7,8 @@ export type DashboardErrorCode =
   | 'ERR_DASHBOARD_UNKNOWN_QUEUE'
   /** No job with that id in that queue (removed by retention, or never there). */
   | 'ERR_DASHBOARD_JOB_NOT_FOUND'
+  /** No page or API route at that path. */
+  | 'ERR_DASHBOARD_NO_ROUTE'
   /** Retry asked for a job that is not in the failed set (already retried, running, completed). */
   | 'ERR_DASHBOARD_JOB_NOT_FAILED'
   /** A search without any of event_id, envelope_id, job_id or q, or one that is too long. */
@@ -35,6 +37,7 @@ export function httpStatusFor(code: DashboardErrorCode): number {
   switch (code) {
     case 'ERR_DASHBOARD_UNKNOWN_QUEUE':
     case 'ERR_DASHBOARD_JOB_NOT_FOUND':
+    case 'ERR_DASHBOARD_NO_ROUTE':
       return 404;
     case 'ERR_DASHBOARD_JOB_NOT_FAILED':
       return 409;

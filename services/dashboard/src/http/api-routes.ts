@@ -59,6 +59,6 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
     res.json(result);
   });
 
-  router.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_JOB_NOT_FOUND', 'no such API route')));
+  router.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_NO_ROUTE', 'no such API route')));
   return router;
 }
