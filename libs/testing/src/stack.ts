@@ -98,3 +98,26 @@ export async function opsPort(proc: ServiceProcess): Promise<number> {
   const line = await proc.waitForLog((l) => l.msg === 'ops server listening' && typeof l.port === 'number', { timeoutMs: 10000 });
   return line.port as number;
 }
+
+export interface DashboardProcess extends ServiceProcess {
+  url: string;
+}
+
+/** A dashboard process on a free port; `env` must bring credentials or DASHBOARD_OPEN. */
+export async function startDashboardProcess(options: Omit<ServiceEnv, 'slackApiUrl'>): Promise<DashboardProcess> {
+  const proc = spawnService({
+    name: options.name ?? 'dashboard',
+    entry: SERVICE_ENTRIES.dashboard,
+    env: {
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: options.queuePrefix,
+      LOG_LEVEL: options.logLevel ?? 'info',
+      DASHBOARD_PORT: '0',
+      DASHBOARD_HOST: '127.0.0.1',
+      ...options.env,
+    },
+    echo: options.echo ?? false,
+  });
+  const line = await proc.waitForLog((l) => l.msg === 'dashboard listening', { timeoutMs: 20000, message: 'the dashboard to listen' });
+  return Object.assign(proc, { url: String(line.url) });
+}

@@ -3,7 +3,17 @@
 // around: metrics, more envelopes); `--once` exits after the summary.
 import { Redis } from 'ioredis';
 import { appMentionPayload, blockActionsPayload, slashCommandPayload } from '@socketworks/slack-sim';
-import { deleteKeys, opsPort, SimControlClient, startConnectorProcess, startSimProcess, startWorkerProcess, waitFor, type ServiceProcess } from '@socketworks/testing';
+import {
+  deleteKeys,
+  opsPort,
+  SimControlClient,
+  startConnectorProcess,
+  startDashboardProcess,
+  startSimProcess,
+  startWorkerProcess,
+  waitFor,
+  type ServiceProcess,
+} from '@socketworks/testing';
 import { describeError } from '@socketworks/runtime';
 
 const once = process.argv.includes('--once');
@@ -57,9 +67,13 @@ async function main(): Promise<void> {
     procs.push(sim);
     say(`  slack-sim   listening on ${sim.apiUrl}`);
     const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl, logLevel: verbose ? 'debug' : 'info', echo: verbose };
-    const worker = await startWorkerProcess(common);
+    let worker = await startWorkerProcess(common);
     procs.push(worker);
     say(`  worker      ready (metrics on http://127.0.0.1:${await opsPort(worker)}/metrics)`);
+    // Open (no login) is allowed only because it listens on 127.0.0.1.
+    const dashboard = await startDashboardProcess({ ...common, env: { DASHBOARD_OPEN: 'true' } });
+    procs.push(dashboard);
+    say(`  dashboard   ${dashboard.url}  (no login: it listens on 127.0.0.1 only)`);
     const connector = await startConnectorProcess({ ...common, sockets: 2 });
     procs.push(connector);
     say(`  connector   2 sockets open (metrics on http://127.0.0.1:${await opsPort(connector)}/metrics)`);
@@ -105,6 +119,21 @@ async function main(): Promise<void> {
       await stopAll();
       return;
     }
+    // A failed job for the dashboard: the example app fails on purpose on a mention saying `fail`.
+    const failing = await control.send<InjectResult[]>('POST', '/inject', [{ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> fail' }) }]);
+    say('A mention saying "fail" makes the example app fail on purpose. See the failed job:');
+    say(`  ${new URL(`jobs?kind=event_id&q=${failing[0]?.eventId ?? ''}`, dashboard.url).href}`);
+    say('Press Enter to fix the cause (restart the worker with EXAMPLE_APP_FAIL=off), then click "Retry" there.');
+    say();
+    process.stdin.once('data', () => {
+      void (async () => {
+        await worker.stop('SIGTERM');
+        procs.splice(procs.indexOf(worker), 1);
+        worker = await startWorkerProcess({ ...common, env: { EXAMPLE_APP_FAIL: 'off' } });
+        procs.push(worker);
+        say('Worker restarted with EXAMPLE_APP_FAIL=off: retry the job in the dashboard and watch it complete.');
+      })().catch((err: unknown) => say(`could not restart the worker: ${describeError(err).message}`));
+    });
     say('Everything keeps running. Try more envelopes:');
     say(`  curl -s -X POST ${sim.controlUrl}/inject -H 'content-type: application/json' \\`);
     say(`    -d '{"type":"slash_commands","payload":{"command":"/echo","text":"hi","channel_id":"C0000001","user_id":"U0000001","team_id":"T0000001","api_app_id":"A0000001","response_url":"x","trigger_id":"x"}}'`);
