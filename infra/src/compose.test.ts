@@ -15,6 +15,7 @@ interface ComposeService {
   command?: string[];
   environment?: Record<string, string>;
   profiles?: string[];
+  deploy?: { replicas?: number };
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }> | string[];
   volumes?: string[];
@@ -30,7 +31,9 @@ test('compose runs redis, connector and worker, and the simulator only in the de
     assert.equal(services[name]!.profiles, undefined, `${name} runs without a profile`);
     assert.deepEqual(services[name]!.depends_on, { redis: { condition: 'service_healthy' } });
     assert.ok(services[name]!.healthcheck, `${name} has a healthcheck`);
+    assert.equal(services[name]!.deploy?.replicas, 2, `two ${name}s: one can die without a gap`);
   }
+  assert.ok(services.dashboard, 'the dashboard runs too');
 });
 
 test('every service command runs a built entry point the build produces', () => {
