@@ -20,6 +20,14 @@ export interface SlackJobData {
   /** The connection slot and socket that delivered it (socket delivery only). */
   slot?: number;
   connection_id?: string;
+  /**
+   * Sync lane: the pub/sub channel of the connector process waiting for this job's ack answer
+   * (`syncReplyChannel`). The worker publishes a {@link SyncReply} there the moment a listener
+   * calls `ack()`. Absent when nobody waits.
+   */
+  reply_to?: string;
+  /** Sync lane: epoch milliseconds at which the connector stops waiting and acks bare. */
+  reply_by?: number;
 }
 
 export const slackJobDataSchema = z.object({
@@ -34,6 +42,8 @@ export const slackJobDataSchema = z.object({
   delivery: z.enum(['socket', 'http']),
   slot: z.number().int().nonnegative().optional(),
   connection_id: z.string().optional(),
+  reply_to: z.string().min(1).max(512).optional(),
+  reply_by: z.number().optional(),
 });
 
 export interface JobSource {
@@ -41,6 +51,10 @@ export interface JobSource {
   receivedAt: number;
   slot?: number;
   connectionId?: string;
+  /** See {@link SlackJobData.reply_to}. */
+  replyTo?: string;
+  /** See {@link SlackJobData.reply_by}. */
+  replyBy?: number;
 }
 
 export function toJobData(envelope: Envelope, source: JobSource): SlackJobData {
@@ -57,6 +71,8 @@ export function toJobData(envelope: Envelope, source: JobSource): SlackJobData {
   };
   if (source.slot !== undefined) data.slot = source.slot;
   if (source.connectionId !== undefined) data.connection_id = source.connectionId;
+  if (source.replyTo !== undefined) data.reply_to = source.replyTo;
+  if (source.replyBy !== undefined) data.reply_by = source.replyBy;
   return data;
 }
 
@@ -73,4 +89,47 @@ export function parseJobData(data: unknown): SlackJobData {
     throw new JobDataError(`job data failed validation at ${where}`);
   }
   return result.data as SlackJobData;
+}
+
+export const SYNC_REPLY_VERSION = 1;
+
+/**
+ * What a worker publishes on a job's `reply_to` channel (sync lane): once when a listener calls
+ * `ack()` (`acked: true`, with the answer unless the ack was bare), or once when the run ended
+ * without an ack (`acked: false`), so the connector can ack bare without waiting out its budget.
+ */
+export interface SyncReply {
+  v: typeof SYNC_REPLY_VERSION;
+  envelope_id: string;
+  acked: boolean;
+  /** The ack's answer (PROTOCOL.md §4.3): options, `response_action`, a command's message. */
+  payload?: Record<string, unknown>;
+}
+
+export const syncReplySchema = z.object({
+  v: z.literal(SYNC_REPLY_VERSION),
+  envelope_id: z.string().min(1),
+  acked: z.boolean(),
+  payload: z.record(z.unknown()).optional(),
+});
+
+export class SyncReplyError extends Error {
+  override readonly name = 'SyncReplyError';
+  readonly code = 'ERR_SYNC_REPLY_INVALID';
+}
+
+/** Validates a published reply (a trust boundary: any Redis client can publish on the channel). */
+export function parseSyncReply(text: string): SyncReply {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SyncReplyError('sync reply is not JSON');
+  }
+  const result = syncReplySchema.safeParse(raw);
+  if (!result.success) {
+    const where = result.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+    throw new SyncReplyError(`sync reply failed validation at ${where}`);
+  }
+  return result.data as SyncReply;
 }

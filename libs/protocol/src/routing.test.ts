@@ -1,12 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bullPrefix, routeEnvelope, toJobData, parseJobData, scrubPayload, JobDataError, type Envelope } from './index';
+import {
+  bullPrefix,
+  routeEnvelope,
+  toJobData,
+  parseJobData,
+  parseSyncReply,
+  scrubPayload,
+  syncReplyChannel,
+  JobDataError,
+  SyncReplyError,
+  type Envelope,
+} from './index';
 
-const envelope = (type: Envelope['type'], payload: Record<string, unknown>): Envelope => ({
+const envelope = (type: Envelope['type'], payload: Record<string, unknown>, acceptsResponsePayload = false): Envelope => ({
   type,
   envelope_id: 'env-1',
   payload,
-  accepts_response_payload: false,
+  accepts_response_payload: acceptsResponsePayload,
   retry_attempt: 0,
   retry_reason: '',
 });
@@ -19,13 +30,50 @@ test('events dedupe on event_id, everything else on envelope_id', () => {
   assert.ok(!routeEnvelope(envelope('interactive', {})).jobId.includes(':'), 'BullMQ job ids cannot contain a colon');
 });
 
-test('the sync lane takes only kinds whose ack carries an answer', () => {
+test('the sync lane takes kinds whose ack carries an answer and kinds carrying a trigger_id', () => {
   const sync = { syncLane: true };
   assert.equal(routeEnvelope(envelope('slash_commands', {}), sync).queue, 'sync');
   assert.equal(routeEnvelope(envelope('interactive', { type: 'view_submission' }), sync).queue, 'sync');
   assert.equal(routeEnvelope(envelope('interactive', { type: 'block_suggestion' }), sync).queue, 'sync');
-  assert.equal(routeEnvelope(envelope('interactive', { type: 'block_actions' }), sync).queue, 'interactive');
+  assert.equal(routeEnvelope(envelope('interactive', { type: 'shortcut' }), sync).queue, 'sync');
+  assert.equal(routeEnvelope(envelope('interactive', { type: 'message_action' }), sync).queue, 'sync');
+  assert.equal(routeEnvelope(envelope('interactive', { type: 'block_actions' }), sync).queue, 'sync');
+  assert.equal(routeEnvelope(envelope('interactive', { type: 'view_closed' }), sync).queue, 'interactive');
+  assert.equal(routeEnvelope(envelope('interactive', { type: 'interactive_message' }), sync).queue, 'interactive');
   assert.equal(routeEnvelope(envelope('events_api', { event_id: 'E' }), sync).queue, 'events');
+  // Without the option nothing goes to the sync queue.
+  for (const type of ['view_submission', 'block_suggestion', 'shortcut', 'block_actions']) {
+    assert.equal(routeEnvelope(envelope('interactive', { type }, true)).queue, 'interactive');
+  }
+  assert.equal(routeEnvelope(envelope('slash_commands', {}, true)).queue, 'commands');
+});
+
+test('only answer kinds delivered with accepts_response_payload wait for the answer', () => {
+  const sync = { syncLane: true };
+  const waits = (type: Envelope['type'], payload: Record<string, unknown>, accepts: boolean) => routeEnvelope(envelope(type, payload, accepts), sync).awaitAnswer === true;
+  assert.equal(waits('slash_commands', {}, true), true);
+  assert.equal(waits('interactive', { type: 'view_submission' }, true), true);
+  assert.equal(waits('interactive', { type: 'block_suggestion' }, true), true);
+  assert.equal(waits('slash_commands', {}, false), false, 'Slack would not read the payload');
+  assert.equal(waits('interactive', { type: 'view_submission' }, false), false);
+  assert.equal(waits('interactive', { type: 'block_actions' }, true), false, 'trigger kinds are acked bare at once');
+  assert.equal(waits('interactive', { type: 'shortcut' }, true), false);
+  assert.equal(waits('events_api', { event_id: 'E' }, true), false);
+  assert.equal('awaitAnswer' in routeEnvelope(envelope('slash_commands', {}, true)), false, 'no wait without the sync lane');
+  assert.deepEqual(routeEnvelope(envelope('interactive', { type: 'view_submission' }, true), sync), { queue: 'sync', jobId: 'env-env-1', awaitAnswer: true });
+});
+
+test('sync reply channels live under the queue hash tag, one per connector process', () => {
+  assert.equal(syncReplyChannel('socketworks', 'c1'), '{socketworks}:sync-acks:c1');
+  assert.equal(syncReplyChannel('{mine}', 'c2'), '{mine}:sync-acks:c2');
+});
+
+test('sync replies are validated: version, envelope_id, acked, an object payload', () => {
+  assert.deepEqual(parseSyncReply('{"v":1,"envelope_id":"e","acked":true,"payload":{"text":"hi"}}'), { v: 1, envelope_id: 'e', acked: true, payload: { text: 'hi' } });
+  assert.deepEqual(parseSyncReply('{"v":1,"envelope_id":"e","acked":false}'), { v: 1, envelope_id: 'e', acked: false });
+  for (const bad of ['nope', '[]', '{"v":2,"envelope_id":"e","acked":true}', '{"v":1,"envelope_id":"","acked":true}', '{"v":1,"envelope_id":"e","acked":true,"payload":[1]}', '{"v":1,"envelope_id":"e"}']) {
+    assert.throws(() => parseSyncReply(bad), (err: SyncReplyError) => err.code === 'ERR_SYNC_REPLY_INVALID', bad);
+  }
 });
 
 test('queue prefixes carry a cluster hash tag exactly once', () => {
@@ -44,6 +92,16 @@ test('job data drops the verification token at any depth and round-trips through
   assert.deepEqual(parseJobData(JSON.parse(JSON.stringify(data))), data);
   assert.throws(() => parseJobData({ ...data, v: 2 }), JobDataError);
   assert.throws(() => parseJobData({ ...data, envelope_id: '' }), JobDataError);
+});
+
+test('job data carries the sync reply channel and deadline only when given', () => {
+  const plain = toJobData(envelope('slash_commands', { command: '/x' }, true), { delivery: 'socket', receivedAt: 1 });
+  assert.equal('reply_to' in plain || 'reply_by' in plain, false);
+  const sync = toJobData(envelope('slash_commands', { command: '/x' }, true), { delivery: 'http', receivedAt: 1, replyTo: '{p}:sync-acks:c1', replyBy: 2001 });
+  assert.equal(sync.reply_to, '{p}:sync-acks:c1');
+  assert.equal(sync.reply_by, 2001);
+  assert.deepEqual(parseJobData(JSON.parse(JSON.stringify(sync))), sync);
+  assert.throws(() => parseJobData({ ...sync, reply_to: '' }), JobDataError);
 });
 
 test('scrubbing leaves the input untouched', () => {

@@ -9,24 +9,41 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 /** Interactive payload types whose ack carries the answer (PROTOCOL.md §4.3). */
 export const SYNC_INTERACTIVE_TYPES: ReadonlySet<string> = new Set(['block_suggestion', 'view_submission']);
 
+/**
+ * Interactive payload types that carry a `trigger_id` apps use to open a modal. It expires 3 s
+ * after delivery (PROTOCOL.md §7), so they share the sync lane's short queue instead of waiting
+ * behind `interactive` work; their ack is bare and written right after the enqueue.
+ */
+export const TRIGGER_INTERACTIVE_TYPES: ReadonlySet<string> = new Set(['shortcut', 'message_action', 'block_actions']);
+
 export interface Route {
   queue: QueueName;
   /** BullMQ job id: a second delivery of the same Slack event maps to the same job. */
   jobId: string;
   /** The Slack `event_id` for events, so logs can carry it. */
   eventId?: string;
+  /**
+   * Set (true) when the ack should carry the handler's answer: a sync-lane kind whose ack
+   * Slack reads (slash commands, `block_suggestion`, `view_submission`) delivered with
+   * `accepts_response_payload: true`. The connector then waits for the answer before acking.
+   */
+  awaitAnswer?: true;
 }
 
 export interface RoutingOptions {
   /**
-   * Send kinds whose ack carries an answer to the `sync` queue. Off until the sync lane exists.
+   * Send kinds whose ack carries an answer, and kinds carrying a `trigger_id`
+   * ({@link TRIGGER_INTERACTIVE_TYPES}), to the `sync` queue.
    * @defaultValue false
    */
   syncLane?: boolean;
 }
 
+/** What routing reads of an envelope. `accepts_response_payload` decides `awaitAnswer`. */
+export type RoutableEnvelope = Pick<Envelope, 'type' | 'envelope_id' | 'payload'> & Partial<Pick<Envelope, 'accepts_response_payload'>>;
+
 /** Job ids may not contain `:` in BullMQ, so the prefix is joined with `-`. */
-export function routeEnvelope(envelope: Pick<Envelope, 'type' | 'envelope_id' | 'payload'>, options: RoutingOptions = {}): Route {
+export function routeEnvelope(envelope: RoutableEnvelope, options: RoutingOptions = {}): Route {
   switch (envelope.type) {
     case 'events_api': {
       const eventId = envelope.payload.event_id;
@@ -37,12 +54,21 @@ export function routeEnvelope(envelope: Pick<Envelope, 'type' | 'envelope_id' | 
       return { queue: 'events', jobId: `env-${envelope.envelope_id}` };
     }
     case 'slash_commands':
-      return { queue: options.syncLane ? 'sync' : 'commands', jobId: `env-${envelope.envelope_id}` };
+      if (!options.syncLane) return { queue: 'commands', jobId: `env-${envelope.envelope_id}` };
+      return withAnswer({ queue: 'sync', jobId: `env-${envelope.envelope_id}` }, envelope);
     case 'interactive': {
-      const sync = options.syncLane && SYNC_INTERACTIVE_TYPES.has(String(envelope.payload.type));
-      return { queue: sync ? 'sync' : 'interactive', jobId: `env-${envelope.envelope_id}` };
+      const type = String(envelope.payload.type);
+      const jobId = `env-${envelope.envelope_id}`;
+      if (options.syncLane && SYNC_INTERACTIVE_TYPES.has(type)) return withAnswer({ queue: 'sync', jobId }, envelope);
+      if (options.syncLane && TRIGGER_INTERACTIVE_TYPES.has(type)) return { queue: 'sync', jobId };
+      return { queue: 'interactive', jobId };
     }
   }
+}
+
+/** Only an ack Slack reads is worth waiting for (PROTOCOL.md §3.4: `accepts_response_payload`). */
+function withAnswer(route: Route, envelope: RoutableEnvelope): Route {
+  return envelope.accepts_response_payload === true ? { ...route, awaitAnswer: true } : route;
 }
 
 export function queueForType(type: EnvelopeType): QueueName {
@@ -55,4 +81,13 @@ export function queueForType(type: EnvelopeType): QueueName {
  */
 export function bullPrefix(queuePrefix: string): string {
   return queuePrefix.startsWith('{') && queuePrefix.endsWith('}') ? queuePrefix : `{${queuePrefix}}`;
+}
+
+/**
+ * The Redis pub/sub channel on which one connector process hears the sync lane's answers
+ * (`SyncReply`), under the queues' hash tag. Each process has its own (`instanceId`); jobs name it
+ * in `reply_to`.
+ */
+export function syncReplyChannel(queuePrefix: string, instanceId: string): string {
+  return `${bullPrefix(queuePrefix)}:sync-acks:${instanceId}`;
 }
