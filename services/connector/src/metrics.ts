@@ -17,6 +17,14 @@ export interface ConnectorMetrics {
   disconnects: Counter<'reason'>;
   helloNumConnections: Gauge;
   connectionsOpenErrors: Counter<'error'>;
+  /** Sync lane: how each wait for a handler's ack answer ended (see `SyncOutcome`). */
+  syncAnswers: Counter<'outcome'>;
+  /** Sync lane: from the job being in Redis to the answer (or the budget's end), by outcome. */
+  syncWait: Histogram<'outcome'>;
+  /** Sync lane: `ack()` calls that arrived after the budget (the envelope had been acked bare). */
+  syncLateAcks: Counter;
+  /** Sync lane: messages on the reply channel that failed validation. */
+  syncRepliesRejected: Counter;
 }
 
 /** Receipt → ack written: 0.25 ms to 2.5 s (Slack's deadline is 3 s). */
@@ -97,6 +105,29 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
       name: 'socketworks_connector_connections_open_errors_total',
       help: 'Failed apps.connections.open calls, by Slack error (or http_<status>, network, timeout, bad_response).',
       labelNames: ['error'],
+      registers,
+    }),
+    syncAnswers: new Counter({
+      name: 'socketworks_connector_sync_answers_total',
+      help: 'Sync-lane envelopes by how the wait for the handler ack ended: in_time (answer in the ack), none (handler finished without ack), late (budget ended first, acked bare), unavailable (reply channel down, acked bare).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    syncWait: new Histogram({
+      name: 'socketworks_connector_sync_wait_seconds',
+      help: 'Sync lane: from the job being in Redis to the handler ack answer (or the end of the budget), by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5],
+      registers,
+    }),
+    syncLateAcks: new Counter({
+      name: 'socketworks_connector_sync_late_acks_total',
+      help: 'Sync lane: handler ack calls heard after the budget ended (the envelope had been acked bare; the answer was not sent).',
+      registers,
+    }),
+    syncRepliesRejected: new Counter({
+      name: 'socketworks_connector_sync_replies_rejected_total',
+      help: 'Sync lane: messages on the reply channel that failed validation (dropped).',
       registers,
     }),
   };
