@@ -37,6 +37,13 @@ export const connectorConfigSchema = z.object({
    * envelope is left unacked. Must stay well under Slack's 3 s ack deadline.
    */
   CONNECTOR_ENQUEUE_TIMEOUT_MS: env.int({ min: 50, max: 2500, default: 1500 }),
+  /**
+   * Sync lane: how long after receipt the ack of a slash command, `block_suggestion` or
+   * `view_submission` (with `accepts_response_payload`) may wait for the handler's `ack(answer)`
+   * before it is sent bare. Slack's deadline is 3 s from delivery; leave room for the network.
+   * 0 = never wait (every ack bare, as without the sync lane).
+   */
+  SYNC_ACK_BUDGET_MS: env.int({ min: 0, max: 2800, default: 2000 }),
   /** SIGTERM budget: stop reading, finish in-flight acks, close sockets and Redis; past it, exit 1. */
   CONNECTOR_SHUTDOWN_TIMEOUT_MS: env.int({ min: 1000, max: 120000, default: 10000 }),
 });
