@@ -2,13 +2,40 @@
 // with operators: README.md lists them), parsed once in main.ts. A missing or malformed variable
 // stops the process naming the variable and the problem, never the value.
 import { z } from 'zod';
-import { env, loadConfig } from '@socketworks/runtime';
+import { ConfigError, env, loadConfig, type ConfigProblem } from '@socketworks/runtime';
 
 const MIB = 1024 * 1024;
 
 export const connectorConfigSchema = z.object({
-  /** App-level token (`xapp-…`, scope `connections:write`) used only for `apps.connections.open`. */
-  SLACK_APP_TOKEN: env.token('xapp-'),
+  /**
+   * App-level token (`xapp-…`, scope `connections:write`) used only for `apps.connections.open`.
+   * Required unless SLACK_DELIVERY is `http` (checked in {@link loadConnectorConfig}).
+   */
+  SLACK_APP_TOKEN: env.token('xapp-').optional(),
+  /**
+   * How Slack reaches the app: `socket` (Socket Mode sockets under leases), `http` (signed
+   * requests on HTTP_PORT at /slack/events), or `both` while an app flips between the two.
+   */
+  SLACK_DELIVERY: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['socket', 'http', 'both']).default('socket')),
+  /** Verifies HTTP requests (HMAC-SHA256, PROTOCOL.md §5.1). Required when SLACK_DELIVERY is `http` or `both`. Never logged. */
+  SLACK_SIGNING_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(8).optional()),
+  /** HTTP delivery: the port of /slack/events. 0 picks a free port (logged as `http listening`). */
+  HTTP_PORT: env.port(3000),
+  /** Interface the HTTP receiver binds. */
+  HTTP_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('0.0.0.0')),
+  /** HTTP delivery: larger request bodies are refused with 413 before they are read in full. */
+  HTTP_MAX_BODY_BYTES: env.int({ min: 1024, max: 32 * MIB, default: MIB }),
+  /**
+   * Connection-slot leases (a Redis lock per slot with a fencing token): time to live. Renewed
+   * every TTL/3; a dead replica's slots are taken over within about one TTL.
+   */
+  CONNECTOR_LEASE_TTL_MS: env.int({ min: 300, max: 60000, default: 5000 }),
+  /**
+   * A slot whose lease lapsed because Redis could not be reached keeps its socket open, never
+   * acking on it, for at most this long, then closes it (0 = close at once). See README
+   * "Redis unreachable".
+   */
+  CONNECTOR_UNLEASED_SOCKET_MAX_MS: env.int({ min: 0, max: 600000, default: 60000 }),
   /** Web API base; point it at the simulator in tests and the demo. */
   SLACK_API_URL: env.slackApiUrl(),
   /** Where the queues live. Never logged (it may carry a password). */
@@ -52,5 +79,15 @@ export type ConnectorConfig = Readonly<z.output<typeof connectorConfigSchema>>;
 
 /** Parses the environment once; throws `ConfigError` (code `ERR_CONFIG_INVALID`) naming each bad variable. */
 export function loadConnectorConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined>): ConnectorConfig {
-  return loadConfig(connectorConfigSchema, source);
+  const config = loadConfig(connectorConfigSchema, source);
+  // Rules across variables, worded like the schema's own messages (the name, never the value).
+  const problems: ConfigProblem[] = [];
+  if (config.SLACK_DELIVERY !== 'http' && config.SLACK_APP_TOKEN === undefined) {
+    problems.push({ variable: 'SLACK_APP_TOKEN', problem: 'is required' });
+  }
+  if (config.SLACK_DELIVERY !== 'socket' && config.SLACK_SIGNING_SECRET === undefined) {
+    problems.push({ variable: 'SLACK_SIGNING_SECRET', problem: `is required when SLACK_DELIVERY is ${config.SLACK_DELIVERY}` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

@@ -85,7 +85,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   const slots = new SlotManager({
     slots: config.SLACK_CONNECTIONS,
     apiUrl: config.SLACK_API_URL,
-    appToken: config.SLACK_APP_TOKEN,
+    appToken: config.SLACK_APP_TOKEN ?? '',
     maxFrameBytes: config.SLACK_MAX_FRAME_BYTES,
     logger,
     metrics,

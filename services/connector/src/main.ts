@@ -12,9 +12,10 @@ async function main(): Promise<void> {
     // No logger yet: the level is part of the config. The message names variables, never values.
     exitOnStartupError(err);
   }
-  // The token itself is a last-resort censor string: no line can carry it even if a library
-  // puts it in an error message.
-  const logger = createLogger({ name: 'connector', level: config.LOG_LEVEL, secrets: [config.SLACK_APP_TOKEN] });
+  // The token and the signing secret themselves are last-resort censor strings: no line can
+  // carry them even if a library puts them in an error message.
+  const secrets = [config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET].filter((s): s is string => s !== undefined);
+  const logger = createLogger({ name: 'connector', level: config.LOG_LEVEL, secrets });
   try {
     const connector = await startConnector(config, { logger });
     installShutdown({ logger, timeoutMs: config.CONNECTOR_SHUTDOWN_TIMEOUT_MS, stop: () => connector.stop() });
