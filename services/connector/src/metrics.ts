@@ -25,6 +25,24 @@ export interface ConnectorMetrics {
   syncLateAcks: Counter;
   /** Sync lane: messages on the reply channel that failed validation. */
   syncRepliesRejected: Counter;
+  /** Slot leases won, by how (`acquire` a free slot, `transfer` in a handover). */
+  leaseAcquisitions: Counter<'how'>;
+  /** Slot leases lost, by reason (`taken`, `expired`, `handed_over`, `released`). */
+  leaseLosses: Counter<'reason'>;
+  /** Slots whose lease this replica holds. */
+  slotsHeld: Gauge;
+  /** Envelopes whose enqueue succeeded but whose ack was refused because the slot's lease was not valid. */
+  fencedAcks: Counter;
+  /** Cross-socket acks: `requested` (this replica asked another), `written` (answered for another), `failed` (no answer in time). */
+  forwardedAcks: Counter<'role'>;
+  /** Sockets the whole deployment reports (all live replicas), read at the latest hello. */
+  deploymentSockets: Gauge;
+  /** hello.num_connections differing from the deployment's sockets, by direction (`more` = Slack counts sockets we do not hold). */
+  numConnectionsMismatches: Counter<'direction'>;
+  /** HTTP delivery: requests refused, by reason (nothing was enqueued). */
+  httpRejected: Counter<'reason'>;
+  /** HTTP delivery: requests answered, by status code. */
+  httpResponses: Counter<'status'>;
 }
 
 /** Receipt → ack written: 0.25 ms to 2.5 s (Slack's deadline is 3 s). */
@@ -128,6 +146,57 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
     syncRepliesRejected: new Counter({
       name: 'socketworks_connector_sync_replies_rejected_total',
       help: 'Sync lane: messages on the reply channel that failed validation (dropped).',
+      registers,
+    }),
+    leaseAcquisitions: new Counter({
+      name: 'socketworks_connector_lease_acquisitions_total',
+      help: 'Slot leases won by this replica, by how: acquire (a free slot) or transfer (a handover).',
+      labelNames: ['how'],
+      registers,
+    }),
+    leaseLosses: new Counter({
+      name: 'socketworks_connector_lease_losses_total',
+      help: 'Slot leases this replica stopped holding, by reason: taken (another replica holds it), expired (could not renew in time), handed_over, released.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    slotsHeld: new Gauge({
+      name: 'socketworks_connector_slots_held',
+      help: 'Connection slots whose lease this replica holds.',
+      registers,
+    }),
+    fencedAcks: new Counter({
+      name: 'socketworks_connector_fenced_acks_total',
+      help: 'Envelopes enqueued but not acked because the slot lease was no longer valid (Slack redelivers events).',
+      registers,
+    }),
+    forwardedAcks: new Counter({
+      name: 'socketworks_connector_forwarded_acks_total',
+      help: 'Cross-socket acks for envelopes that arrived after their socket sent its close frame: requested (asked another replica), written (written for another replica), failed (no replica answered in time).',
+      labelNames: ['role'],
+      registers,
+    }),
+    deploymentSockets: new Gauge({
+      name: 'socketworks_connector_deployment_sockets',
+      help: 'Sockets all live replicas report holding (open or connecting), read at the latest hello; compare with hello_num_connections.',
+      registers,
+    }),
+    numConnectionsMismatches: new Counter({
+      name: 'socketworks_connector_num_connections_mismatches_total',
+      help: 'hellos whose num_connections differed from the sockets the deployment reports: more (Slack counts sockets nobody holds: ghosts or another deployment) or fewer.',
+      labelNames: ['direction'],
+      registers,
+    }),
+    httpRejected: new Counter({
+      name: 'socketworks_connector_http_rejected_total',
+      help: 'HTTP requests refused without enqueueing anything, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    httpResponses: new Counter({
+      name: 'socketworks_connector_http_responses_total',
+      help: 'HTTP requests answered on /slack/events (and elsewhere), by status code.',
+      labelNames: ['status'],
       registers,
     }),
   };
