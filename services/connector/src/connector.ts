@@ -22,6 +22,7 @@ import { EnvelopeIngestor } from './ingest/envelope-ingestor';
 import { createConnectorMetrics, type ConnectorMetrics } from './metrics';
 import { SlotManager } from './socket/slot-manager';
 import { DEFAULT_SLOT_TIMINGS, type SlotTimings } from './socket/slot-runner';
+import { SyncAnswers } from './sync/sync-answers';
 
 export interface ConnectorDeps {
   logger: Logger;
@@ -44,6 +45,8 @@ export interface Connector {
   readonly metrics: ConnectorMetrics;
   readonly slots: SlotManager;
   readonly ingestor: EnvelopeIngestor;
+  /** The sync lane's reply channel (answers the workers publish for acks that carry them). */
+  readonly sync: SyncAnswers;
   readonly queues: Readonly<Record<QueueName, Queue>>;
   /** The ops server's port (METRICS_PORT, or the one picked for 0); undefined without an ops server. */
   readonly opsPort: number | undefined;
@@ -81,7 +84,24 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
     queue.on('error', (err) => logger.warn({ queue: name, err: describeError(err) }, 'queue error'));
   }
 
-  const ingestor = new EnvelopeIngestor({ queues, redis, logger, metrics, maxInFlight: deps.maxInFlight });
+  // The sync lane subscribes before any socket opens, so no sync envelope finds it missing.
+  const sync = new SyncAnswers({ redisUrl: config.REDIS_URL, queuePrefix: config.QUEUE_PREFIX, logger, metrics });
+  try {
+    await sync.start(deps.redisStartupTimeoutMs ?? 10000);
+  } catch (err) {
+    await sync.close();
+    await closeQueuesAndRedis(queues, redis, logger);
+    throw err;
+  }
+
+  const ingestor = new EnvelopeIngestor({
+    queues,
+    redis,
+    logger,
+    metrics,
+    maxInFlight: deps.maxInFlight,
+    sync: { answers: sync, budgetMs: config.SYNC_ACK_BUDGET_MS },
+  });
   const slots = new SlotManager({
     slots: config.SLACK_CONNECTIONS,
     apiUrl: config.SLACK_API_URL,
@@ -106,6 +126,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
         redis: redis.status,
         connected_slots: connected,
         slots: slots.status(),
+        sync_lane: sync.ready,
         ...(halted ? { halted: halted.reason } : {}),
       },
     };
@@ -116,6 +137,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
     try {
       ops = await startOpsServer({ port: config.METRICS_PORT, host: config.METRICS_HOST, registry, readiness, logger });
     } catch (err) {
+      await sync.close();
       await closeQueuesAndRedis(queues, redis, logger);
       throw new SocketworksError('ERR_CONNECTOR_OPS_LISTEN', `ops server could not listen on METRICS_PORT ${config.METRICS_PORT}`, { cause: err });
     }
@@ -136,10 +158,12 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
       //    and is redelivered to another socket (events) — never acked without a job.
       await slots.stopAll();
       // 3. Nothing can ack any more; let any enqueue still running settle before its connection
-      //    goes (each is bounded by the command timeout).
-      const left = await ingestor.whenIdle(config.CONNECTOR_ENQUEUE_TIMEOUT_MS + 500);
+      //    goes (each is bounded by the command timeout, then by the sync budget).
+      const left = await ingestor.whenIdle(config.CONNECTOR_ENQUEUE_TIMEOUT_MS + config.SYNC_ACK_BUDGET_MS + 500);
       if (left > 0) logger.warn({ in_flight: left }, 'stopping with enqueues still in flight (they stay unacked)');
-      // 4. Queues, then the Redis connection they share.
+      // 4. The sync lane's subscriber (no ack can use an answer any more), then the queues and
+      //    the Redis connection they share.
+      await sync.close();
       await closeQueuesAndRedis(queues, redis, logger);
       // 5. The ops server last, so /metrics and /readyz answer during the shutdown.
       await ops?.close();
@@ -147,7 +171,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
     return stopped;
   };
 
-  return { registry, metrics, slots, ingestor, queues, opsPort: ops?.port, readiness, stop };
+  return { registry, metrics, slots, ingestor, sync, queues, opsPort: ops?.port, readiness, stop };
 }
 
 /** ioredis connects on its own; with no offline queue nothing may be sent before 'ready'. */

@@ -2,14 +2,18 @@
 // written only after `queue.add` resolved, on the socket that delivered the envelope; when the add
 // fails (Redis down, timeout) nothing is acked and Slack redelivers (events) or shows the user an
 // error (interactive, slash commands) — honest, where an ack would have been a silent loss.
+// Sync lane: for kinds whose ack carries the handler's answer (PROTOCOL.md §4.3) the job is added
+// first, as always, and then the ack waits — within SYNC_ACK_BUDGET_MS of receipt — for the
+// answer the worker publishes when the listener calls `ack()` (sync/sync-answers.ts).
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { routeEnvelope, toJobData, type Envelope, type QueueName } from '@socketworks/protocol';
+import { routeEnvelope, toJobData, type Envelope, type QueueName, type Route } from '@socketworks/protocol';
 import { describeError } from '@socketworks/runtime';
 import { EnqueueError } from '../errors';
 import type { ConnectorMetrics } from '../metrics';
+import type { SyncAnswer, SyncAnswers, SyncWait } from '../sync/sync-answers';
 
 /**
  * Where an envelope came from and how to ack it. Over Socket Mode the ack is a frame on the socket
@@ -22,7 +26,10 @@ export interface EnvelopeSource {
   connectionId?: string;
   receivedAtMs: number;
   receivedAtHr: bigint;
-  /** Writes the ack; resolves when written. */
+  /**
+   * Writes the ack; resolves when written. `payload` is the handler's answer for the sync lane
+   * (options, `response_action`, a command's message), absent for a bare ack.
+   */
   ack: (envelopeId: string, payload?: Record<string, unknown>) => Promise<void>;
 }
 
@@ -45,7 +52,25 @@ export interface EnvelopeIngestorOptions {
    * (back-pressure: Slack holds or redelivers); nothing is dropped. @defaultValue 2000
    */
   maxInFlight?: number;
+  /**
+   * The sync lane. With it, slash commands, `block_suggestion`, `view_submission` and the
+   * trigger_id kinds go to the `sync` queue and answers are awaited; without it they go to
+   * `commands` / `interactive` and every ack is bare.
+   */
+  sync?: SyncLaneOptions;
 }
+
+export interface SyncLaneOptions {
+  answers: SyncAnswers;
+  /** `SYNC_ACK_BUDGET_MS`: receipt → ack bound while waiting for an answer. 0 = never wait. */
+  budgetMs: number;
+}
+
+/** What the ingestor does about an envelope's answer, decided before the job is added. */
+type AnswerPlan =
+  | { kind: 'none' }
+  | { kind: 'unavailable' }
+  | { kind: 'wait'; wait: SyncWait; replyTo: string; replyBy: number };
 
 export interface EnvelopeIngestorEvents {
   /** In-flight work reached the bound: pause reading. */
@@ -76,22 +101,26 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
   /** Never rejects: every outcome is logged and counted here. */
   async ingest(envelope: Envelope, source: EnvelopeSource): Promise<IngestOutcome> {
     const { metrics } = this.options;
-    const route = routeEnvelope(envelope, { syncLane: false });
+    const route = routeEnvelope(envelope, { syncLane: this.options.sync !== undefined });
     const log = { envelope_id: envelope.envelope_id, event_id: route.eventId, slot: source.slot, connection_id: source.connectionId };
     metrics.envelopes.inc({ type: envelope.type });
     if (envelope.retry_attempt > 0) metrics.redeliveries.inc();
     this.enter();
     try {
+      // The waiter exists before the job does: a fast worker may answer before the add resolves.
+      const plan = this.planAnswer(envelope, source, route);
       try {
-        const duplicate = await this.enqueue(envelope, source, route.queue, route.jobId);
+        const duplicate = await this.enqueue(envelope, source, route, plan);
         if (duplicate) metrics.duplicates.inc();
       } catch (err) {
+        if (plan.kind === 'wait') plan.wait.cancel();
         metrics.enqueueFailures.inc({ type: envelope.type });
         this.options.logger.error({ ...log, type: envelope.type, queue: route.queue, err: describeError(err) }, 'enqueue failed: envelope not acked');
         return 'enqueue_failed';
       }
+      const answer = await this.answerOf(plan, log);
       try {
-        await source.ack(envelope.envelope_id);
+        await source.ack(envelope.envelope_id, answer?.payload);
       } catch (err) {
         // The job is in Redis; only the ack is lost. Slack redelivers events (deduplicated by job
         // id); for interactive payloads the user sees an error while the job still runs.
@@ -103,12 +132,52 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
       metrics.acks.inc({ type: envelope.type });
       metrics.ackLatency.observe(seconds);
       if (this.options.logger.isLevelEnabled('debug')) {
-        this.options.logger.debug({ ...log, type: envelope.type, queue: route.queue, retry_attempt: envelope.retry_attempt, ack_ms: seconds * 1000 }, 'envelope acked');
+        this.options.logger.debug(
+          {
+            ...log,
+            type: envelope.type,
+            queue: route.queue,
+            retry_attempt: envelope.retry_attempt,
+            ack_ms: seconds * 1000,
+            ...(answer ? { sync_outcome: answer.outcome, with_payload: answer.payload !== undefined } : {}),
+          },
+          'envelope acked',
+        );
       }
       return 'acked';
     } finally {
       this.leave();
     }
+  }
+
+  private planAnswer(envelope: Envelope, source: EnvelopeSource, route: Route): AnswerPlan {
+    const sync = this.options.sync;
+    if (!route.awaitAnswer || !sync || sync.budgetMs <= 0) return { kind: 'none' };
+    if (!sync.answers.ready) return { kind: 'unavailable' };
+    const elapsedMs = Number(process.hrtime.bigint() - source.receivedAtHr) / 1e6;
+    const remainingMs = Math.max(0, sync.budgetMs - elapsedMs);
+    const wait = sync.answers.expect(envelope.envelope_id, remainingMs);
+    return { kind: 'wait', wait, replyTo: sync.answers.channel, replyBy: Date.now() + Math.ceil(remainingMs) };
+  }
+
+  /** Waits for the answer (job already in Redis); counts and logs how the wait ended. */
+  private async answerOf(plan: AnswerPlan, log: Record<string, unknown>): Promise<SyncAnswer | undefined> {
+    const { metrics, logger } = this.options;
+    if (plan.kind === 'none') return undefined;
+    if (plan.kind === 'unavailable') {
+      metrics.syncAnswers.inc({ outcome: 'unavailable' });
+      logger.warn(log, 'sync lane: reply channel not subscribed (Redis reconnecting): acking bare without waiting');
+      return { outcome: 'unavailable' };
+    }
+    const started = process.hrtime.bigint();
+    const answer = await plan.wait.answer;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.syncAnswers.inc({ outcome: answer.outcome });
+    metrics.syncWait.observe({ outcome: answer.outcome }, seconds);
+    if (answer.outcome === 'late') {
+      logger.warn({ ...log, budget_ms: this.options.sync?.budgetMs, waited_ms: Math.round(seconds * 1000) }, 'sync lane: no answer within the budget: acking bare');
+    }
+    return answer;
   }
 
   /** Resolves when nothing is in flight, or after `timeoutMs`; returns how many were still in flight. */
@@ -133,13 +202,15 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
    * same id from another envelope can slip between them; the count is a cheap estimate, the
    * dedupe itself is BullMQ's and exact.)
    */
-  private async enqueue(envelope: Envelope, source: EnvelopeSource, queueName: QueueName, jobId: string): Promise<boolean> {
+  private async enqueue(envelope: Envelope, source: EnvelopeSource, route: Route, plan: AnswerPlan): Promise<boolean> {
+    const { queue: queueName, jobId } = route;
     const queue = this.options.queues[queueName];
     const data = toJobData(envelope, {
       delivery: source.delivery,
       receivedAt: source.receivedAtMs,
       slot: source.slot,
       connectionId: source.connectionId,
+      ...(plan.kind === 'wait' ? { replyTo: plan.replyTo, replyBy: plan.replyBy } : {}),
     });
     const existed = this.options.redis.exists(queue.toKey(jobId)).then(
       (n) => n > 0,
