@@ -1,6 +1,7 @@
 // The listener API apps are written against (Bolt for JS names), and `dispatch`, the seam the
 // worker calls with each job. The App knows nothing of queues: the worker is its receiver.
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
 import type { MessageEvent, SlackJobData } from '@socketworks/protocol';
 import { createLogger, type Logger } from '@socketworks/runtime';
 import {
@@ -16,6 +17,8 @@ import {
 import { FrameworkError, MultipleListenerError, toError } from './errors';
 import { channelOf, identityOf, responseUrlOf, toIncoming, type Incoming } from './incoming';
 import { SingleTokenInstallationStore, type InstallationStore } from './installation-store';
+import { rateLimitOf } from './classify-error';
+import { currentJobScope, JobState } from './job-scope';
 import { runMiddleware } from './middleware';
 import { createRespond } from './respond';
 import type {
@@ -54,6 +57,17 @@ export interface AppOptions {
   ignoreSelf?: boolean;
   /** Called on each Web API 429, e.g. to count it. */
   onRateLimited?: (info: RateLimitedInfo) => void;
+  /**
+   * Redis for what the framework keeps per job across attempts and workers: the effects of `say`,
+   * `respond` and `client` calls (a retried job does not repeat them), rate-limit pauses per
+   * (team, method), and response_url uses. The caller owns the connection (the worker passes a
+   * 'command'-role one). Without it, calls are at-least-once and 429s are not shared.
+   */
+  redis?: Redis;
+  /** `QUEUE_PREFIX`: keys go under its `{hash tag}`. @defaultValue 'socketworks' */
+  keyPrefix?: string;
+  /** How long a job's recorded effects are kept (the queues' dedupe window). @defaultValue 3600 */
+  effectsTtlSeconds?: number;
 }
 
 /** A match result: `false`, or what the listener's context gets on top of the shared one. */
@@ -77,6 +91,7 @@ export class App {
   readonly #store: InstallationStore;
   readonly #clients: WebClients;
   readonly #options: AppOptions;
+  readonly #jobState: JobState | undefined;
   readonly #middleware: Middleware<AnyListenerArgs>[] = [];
   readonly #listeners: Listener[] = [];
   #errorHandler: ErrorHandler = rethrow;
@@ -87,6 +102,13 @@ export class App {
     if (options.installationStore) this.#store = options.installationStore;
     else if (options.token) this.#store = new SingleTokenInstallationStore(options.token);
     else throw new FrameworkError('ERR_AUTHORIZE_FAILED', 'App needs a token or an installationStore');
+    this.#jobState = options.redis
+      ? new JobState({
+          redis: options.redis,
+          ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
+          ...(options.effectsTtlSeconds !== undefined ? { effectsTtlSeconds: options.effectsTtlSeconds } : {}),
+        })
+      : undefined;
     this.#clients = new WebClients({
       logger: this.logger,
       ...(options.slackApiUrl !== undefined ? { slackApiUrl: options.slackApiUrl } : {}),
@@ -98,6 +120,14 @@ export class App {
   /** The Web API client for a bot token (one per token, cached). */
   client(token: string): WebClient {
     return this.#clients.get(token);
+  }
+
+  /**
+   * The job completed: its recorded effects are no longer needed (the worker calls this on
+   * BullMQ's `completed`). A no-op without `redis`.
+   */
+  async forgetJob(jobId: string): Promise<void> {
+    await this.#jobState?.forget(jobId);
   }
 
   /** Global middleware: runs for every payload, in order, before any listener. */
@@ -219,6 +249,8 @@ export class App {
    * Errors from the installation store are not listener errors: they reject directly.
    */
   async dispatch(data: SlackJobData, jobId: string, options: DispatchOptions = {}): Promise<DispatchResult> {
+    // With Redis, each run is a job scope: listener calls are recorded and rate-limit aware (job-scope.ts).
+    if (this.#jobState && !currentJobScope()) return this.#jobState.run(data, jobId, options.logger ?? this.logger, () => this.dispatch(data, jobId, options));
     const logger = options.logger ?? this.logger;
     const incoming = toIncoming(data);
     if (incoming.kind === 'unroutable') {
@@ -285,6 +317,8 @@ export class App {
         if (errors.length > 1) throw new MultipleListenerError(errors);
       });
     } catch (thrown) {
+      // A rate limit is flow control, not an error for the app: the worker delays the job.
+      if (rateLimitOf(thrown)) throw thrown;
       await this.#errorHandler(toError(thrown), { logger, context, body: incoming.body });
     }
     return {

@@ -2,7 +2,7 @@
 // BullMQ's UnrecoverableError (one attempt, straight to the failed set) and lets "transient" go
 // through the job's retries with back-off (ARCHITECTURE.md §5).
 import { ErrorCode as WebApiErrorCode } from '@slack/web-api';
-import { FrameworkError, MultipleListenerError, PermanentError, RespondError, type FrameworkErrorCode } from './errors';
+import { FrameworkError, MultipleListenerError, PermanentError, RateLimitedError, RespondError, type FrameworkErrorCode } from './errors';
 
 export type ErrorKind = 'permanent' | 'transient';
 
@@ -26,7 +26,14 @@ export const TRANSIENT_SLACK_ERRORS: ReadonlySet<string> = new Set([
 const TRANSIENT_4XX: ReadonlySet<number> = new Set([408, 425, 429]);
 
 /** Framework errors that are mistakes in the app or its installation, the same on every try. */
-const PERMANENT_FRAMEWORK_CODES: ReadonlySet<FrameworkErrorCode> = new Set(['ERR_SAY_NO_CHANNEL', 'ERR_RESPOND_NO_URL', 'ERR_AUTHORIZE_FAILED']);
+const PERMANENT_FRAMEWORK_CODES: ReadonlySet<FrameworkErrorCode> = new Set([
+  'ERR_SAY_NO_CHANNEL',
+  'ERR_RESPOND_NO_URL',
+  'ERR_AUTHORIZE_FAILED',
+  // A response_url past its 5 uses or 30 minutes stays dead: post with chat.postMessage instead.
+  'ERR_RESPOND_URL_EXHAUSTED',
+  'ERR_RESPOND_URL_EXPIRED',
+]);
 
 function kindOfStatus(status: number): ErrorKind {
   return status >= 400 && status < 500 && !TRANSIENT_4XX.has(status) ? 'permanent' : 'transient';
@@ -72,6 +79,7 @@ function ownKind(e: Error): ErrorKind | undefined {
     return e.errors.every((inner) => classifyError(inner) === 'permanent') ? 'permanent' : 'transient';
   }
   if (e instanceof PermanentError) return 'permanent';
+  if (e instanceof RateLimitedError) return 'transient';
   if (e instanceof RespondError && e.status !== undefined) return kindOfStatus(e.status);
   if (e instanceof FrameworkError && PERMANENT_FRAMEWORK_CODES.has(e.code)) return 'permanent';
   const web = e as MaybeWebApiError;
@@ -86,4 +94,22 @@ function ownKind(e: Error): ErrorKind | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The rate limit that stopped a run: `err` itself (or along its `cause` chain) is a
+ * {@link RateLimitedError}, or it is a {@link MultipleListenerError} whose every error is one (the
+ * longest wait wins). Undefined when anything else failed too: a real failure takes precedence,
+ * and the job's retry will meet the pause again if it is still in force.
+ */
+export function rateLimitOf(err: unknown): RateLimitedError | undefined {
+  if (err instanceof MultipleListenerError) {
+    const limits = err.errors.map(rateLimitOf);
+    if (limits.length === 0 || limits.some((l) => l === undefined)) return undefined;
+    return (limits as RateLimitedError[]).reduce((a, b) => (b.retryAfterMs > a.retryAfterMs ? b : a));
+  }
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof RateLimitedError) return e;
+  }
+  return undefined;
 }

@@ -24,7 +24,22 @@ export type FrameworkErrorCode =
   /** `response_url` could not be reached (network error, timeout). */
   | 'ERR_RESPOND_REQUEST'
   /** An app declared its own failure permanent: the job fails without retries. */
-  | 'ERR_APP_PERMANENT';
+  | 'ERR_APP_PERMANENT'
+  /**
+   * Slack answered 429 for this (team, method), or an earlier 429 paused it and the pause is still
+   * in force (`paused: true`, Slack was not called). The worker delays the job; it is not a failure.
+   */
+  | 'ERR_SLACK_RATE_LIMITED'
+  /** The `response_url` was used its 5 times already (by this job's earlier attempts or others). */
+  | 'ERR_RESPOND_URL_EXHAUSTED'
+  /** The `response_url` is older than its 30 minutes (from the envelope's `received_at`). */
+  | 'ERR_RESPOND_URL_EXPIRED'
+  /** Reading or writing the job's recorded effects, pauses or response_url uses in Redis failed. */
+  | 'ERR_JOB_STATE_UNAVAILABLE'
+  /** The installation store could not be read (Redis down): the job is retried. */
+  | 'ERR_INSTALLATION_STORE_UNAVAILABLE'
+  /** An installation to save lacks a field it needs (a bot token, a team or enterprise id). */
+  | 'ERR_INSTALLATION_INVALID';
 
 export class FrameworkError extends SocketworksError {
   declare readonly code: FrameworkErrorCode;
@@ -43,12 +58,36 @@ export class MultipleListenerError extends FrameworkError {
 /** A failed `response_url` POST. `status` is the HTTP status, absent when no response came. */
 export class RespondError extends FrameworkError {
   constructor(
-    code: 'ERR_RESPOND_STATUS' | 'ERR_RESPOND_REQUEST' | 'ERR_RESPOND_NO_URL',
+    code: 'ERR_RESPOND_STATUS' | 'ERR_RESPOND_REQUEST' | 'ERR_RESPOND_NO_URL' | 'ERR_RESPOND_URL_EXHAUSTED' | 'ERR_RESPOND_URL_EXPIRED',
     message: string,
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
+  }
+}
+
+/**
+ * A Web API call refused for a rate limit: Slack's 429 (`paused: false`), or a pause another call's
+ * 429 put on this (team, method) across all workers (`paused: true`, no request was sent). It is
+ * flow control, not a failure: `dispatch` rethrows it without the app's error handler, and the
+ * worker moves the job to the delayed set for `retryAfterMs` without using up an attempt.
+ */
+export class RateLimitedError extends FrameworkError {
+  constructor(
+    readonly method: string,
+    readonly teamId: string,
+    readonly retryAfterMs: number,
+    readonly paused: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'ERR_SLACK_RATE_LIMITED',
+      paused
+        ? `${method} is paused for team ${teamId} by an earlier rate limit for ${retryAfterMs} ms more; not called`
+        : `Slack rate limited ${method} for team ${teamId}; retry after ${retryAfterMs} ms`,
+      options,
+    );
   }
 }
 

@@ -33,8 +33,12 @@ export {
   type AuthorizeQuery,
   type InstallationStore,
 } from './installation-store';
-export { FrameworkError, MultipleListenerError, PermanentError, RespondError, type FrameworkErrorCode } from './errors';
-export { classifyError, slackErrorCode, TRANSIENT_SLACK_ERRORS, type ErrorKind } from './classify-error';
+export { FrameworkError, MultipleListenerError, PermanentError, RateLimitedError, RespondError, type FrameworkErrorCode } from './errors';
+export { classifyError, rateLimitOf, slackErrorCode, TRANSIENT_SLACK_ERRORS, type ErrorKind } from './classify-error';
+export { RedisInstallationStore, type Installation, type RedisInstallationStoreOptions } from './redis-installation-store';
+export { EFFECT_EVENT_TYPE } from './job-scope';
+export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-url-uses';
+export { stateKeys, type StateKeys } from './state-keys';
 export { runMiddleware } from './middleware';
 export type { RateLimitedInfo } from './web-clients';
 /** Types app authors name in listeners, re-exported so an app needs only this package. */

@@ -1,6 +1,18 @@
-// One `WebClient` per bot token, configured for running inside queue jobs.
-import { LogLevel, WebClient, WebClientEvent, type Logger as SlackLogger } from '@slack/web-api';
+// One `WebClient` per bot token, configured for running inside queue jobs. Every call of a client
+// made while a job runs goes through that job's scope (job-scope.ts): recorded effects, shared
+// rate-limit pauses. Outside a job (no scope) a call is a plain WebClient call.
+import { LogLevel, WebClient, WebClientEvent, type WebAPICallResult, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '@socketworks/runtime';
+import { currentJobScope } from './job-scope';
+
+/** A WebClient whose every method (they all end in `apiCall`) consults the running job's scope. */
+class JobAwareWebClient extends WebClient {
+  override async apiCall(method: string, options: Record<string, unknown> = {}): Promise<WebAPICallResult> {
+    const scope = currentJobScope();
+    if (!scope) return super.apiCall(method, options);
+    return scope.webApiCall(method, options, (m, o) => super.apiCall(m, o));
+  }
+}
 
 export interface RateLimitedInfo {
   /** The Web API method, e.g. `chat.postMessage`. */
@@ -44,18 +56,19 @@ export class WebClients {
   }
 
   #create(token: string): WebClient {
-    const client = new WebClient(token, {
+    const client = new JobAwareWebClient(token, {
       slackApiUrl: this.#slackApiUrl,
       logger: slackLoggerFor(this.#options.logger),
       timeout: this.#options.timeoutMs ?? 10000,
       // A 429 rejects at once instead of pausing this client's whole request queue for every team
-      // and method while it sleeps (PROTOCOL.md §7.2): the job fails, and BullMQ retries it with
-      // back-off, so the worker keeps serving other jobs.
+      // and method while it sleeps (PROTOCOL.md §7.2): the job scope pauses that (team, method) in
+      // Redis and the worker delays the job, so no worker slot sleeps.
       rejectRateLimitedCalls: true,
-      // The job's attempts are the retry mechanism (back-off in Redis, visible in the dashboard,
-      // bounded). The client's own default is ten retries over ~30 minutes, which would hold a job
-      // and its lock for that long; one quick retry only smooths over a dropped connection.
-      retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1000, randomize: true },
+      // No retries inside the client: the job's attempts are the retry mechanism (back-off in
+      // Redis, visible in the dashboard, bounded). The client's default, ten retries over ~30
+      // minutes, would hold a job and its lock that long — and a retry after a dropped connection
+      // can post a message twice, while a job retry first looks for the message (job-scope.ts).
+      retryConfig: { retries: 0 },
     });
     const onRateLimited = this.#options.onRateLimited;
     if (onRateLimited) {
