@@ -1,7 +1,7 @@
 // Redis connections for the three ways the product uses Redis. Every connection reconnects
 // forever with capped, jittered back-off: a Redis restart or failover never needs a process
 // restart.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeError } from './errors';
 
@@ -16,8 +16,17 @@ export type RedisRole =
   /** Everything else (leases, rate-limit state, dashboards): short retries, then an error. */
   | 'command';
 
+/** A standalone Redis or a Redis Cluster; BullMQ and every command the product uses accept both. */
+export type RedisClient = Redis | Cluster;
+
 export interface RedisConnectionOptions {
   role: RedisRole;
+  /**
+   * Treat the URL as a seed node of a Redis Cluster (`REDIS_CLUSTER=true`); the other nodes are
+   * discovered. Queue keys carry a `{hash tag}`, so each queue's keys share one slot.
+   * @defaultValue false
+   */
+  cluster?: boolean;
   /** Connection name shown by `CLIENT LIST`. */
   name: string;
   logger: Logger;
@@ -31,28 +40,56 @@ export function reconnectDelayMs(attempt: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
-export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
-  const roleOptions: RedisOptions =
-    options.role === 'blocking'
-      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : options.role === 'producer'
-        ? { maxRetriesPerRequest: 1, enableOfflineQueue: false }
-        : { maxRetriesPerRequest: 2 };
-  const redis = new Redis(url, {
-    connectionName: options.name,
-    retryStrategy: reconnectDelayMs,
-    // A failover or READONLY replica: reconnect rather than fail every command.
-    reconnectOnError: (err) => err.message.startsWith('READONLY'),
-    lazyConnect: false,
-    ...roleOptions,
-    ...options.overrides,
-  });
-  attachRedisLogging(redis, options.name, options.logger);
-  return redis;
+function roleOptions(role: RedisRole): RedisOptions {
+  switch (role) {
+    case 'blocking':
+      return { maxRetriesPerRequest: null, enableReadyCheck: true };
+    case 'producer':
+      return { maxRetriesPerRequest: 1, enableOfflineQueue: false };
+    case 'command':
+      return { maxRetriesPerRequest: 2 };
+  }
+}
+
+export function createRedisConnection(url: string, options: RedisConnectionOptions & { cluster: true }): Cluster;
+export function createRedisConnection(url: string, options: RedisConnectionOptions & { cluster?: false }): Redis;
+export function createRedisConnection(url: string, options: RedisConnectionOptions): RedisClient;
+export function createRedisConnection(url: string, options: RedisConnectionOptions): RedisClient {
+  const perRole = roleOptions(options.role);
+  let client: RedisClient;
+  if (options.cluster) {
+    const seed = new URL(url);
+    const clusterOptions: ClusterOptions = {
+      clusterRetryStrategy: reconnectDelayMs,
+      enableOfflineQueue: perRole.enableOfflineQueue ?? true,
+      enableReadyCheck: true,
+      redisOptions: {
+        connectionName: options.name,
+        ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+        ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+        ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+        ...perRole,
+        ...options.overrides,
+      },
+    };
+    client = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], clusterOptions);
+  } else {
+    client = new Redis(url, {
+      connectionName: options.name,
+      retryStrategy: reconnectDelayMs,
+      // A failover or READONLY replica: reconnect rather than fail every command.
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
+      lazyConnect: false,
+      ...perRole,
+      ...options.overrides,
+    });
+  }
+  attachRedisLogging(client, options.name, options.logger);
+  return client;
 }
 
 /** Every emitter gets an error listener when created; repeats of one error are logged once. */
-export function attachRedisLogging(redis: Redis, name: string, logger: Logger): void {
+export function attachRedisLogging(redis: RedisClient, name: string, logger: Logger): void {
   let lastError = '';
   redis.on('error', (err: unknown) => {
     const described = describeError(err);
@@ -76,7 +113,7 @@ export interface RedisFacts {
  * Reads the server version and eviction policy, and warns loudly when keys may be evicted:
  * BullMQ's locks and job hashes must never be evicted (`maxmemory-policy noeviction`).
  */
-export async function checkRedis(redis: Redis, logger: Logger): Promise<RedisFacts> {
+export async function checkRedis(redis: RedisClient, logger: Logger): Promise<RedisFacts> {
   const info = await redis.info('server');
   const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
   let maxmemoryPolicy: string | undefined;

@@ -4,3 +4,4 @@ export * from './redis';
 export * from './processes';
 export * from './stack';
 export * from './sim-client';
+export * from './cluster';

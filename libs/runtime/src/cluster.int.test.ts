@@ -1,0 +1,56 @@
+// BullMQ on a real 3-master Redis Cluster through the product's own connection and queue code.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { Worker } from 'bullmq';
+import { bullPrefix } from '@socketworks/protocol';
+import { startPrivateCluster, waitFor, type PrivateCluster } from '@socketworks/testing';
+import { createLogger } from './logger';
+import { checkRedis, createRedisConnection } from './redis';
+import { createQueues } from './queues';
+
+const logger = createLogger({ name: 't', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+let cluster: PrivateCluster;
+
+before(async () => {
+  cluster = await startPrivateCluster();
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+test('queues on a cluster: every queue key shares the prefix hash tag, jobs flow, ids dedupe', { timeout: 30000 }, async () => {
+  const producer = createRedisConnection(cluster.url, { role: 'producer', name: 'p', logger, cluster: true });
+  const blocking = createRedisConnection(cluster.url, { role: 'blocking', name: 'b', logger, cluster: true });
+  const queues = createQueues(producer, { prefix: 'sw-cluster' });
+  const seen: string[] = [];
+  const worker = new Worker(
+    'events',
+    async (job) => {
+      seen.push(String(job.id));
+    },
+    { connection: blocking, prefix: bullPrefix('sw-cluster'), concurrency: 4 },
+  );
+  worker.on('error', (err) => assert.fail(err));
+  try {
+    await waitFor(() => producer.status === 'ready', { message: 'the cluster connection' });
+    const facts = await checkRedis(producer, logger);
+    assert.match(facts.version, /^\d+\./);
+    for (let i = 0; i < 50; i += 1) await queues.events.add('events_api', { i }, { jobId: `ev-E${i}` });
+    await queues.events.add('events_api', { i: 0 }, { jobId: 'ev-E0' });
+    await waitFor(() => seen.length >= 50, { timeoutMs: 15000, message: '50 jobs processed on the cluster' });
+    assert.equal(new Set(seen).size, 50, 'each job id ran once');
+    // All of a queue's keys live in the slot of its hash tag, on one master.
+    const slots = new Set<number>();
+    for (const node of producer.nodes('master')) {
+      const keys = await node.keys('{sw-cluster}*');
+      for (const key of keys) slots.add(Number(await node.call('CLUSTER', 'KEYSLOT', key)));
+    }
+    assert.equal(slots.size, 1, 'one slot for every key');
+  } finally {
+    await worker.close();
+    for (const q of Object.values(queues)) await q.close();
+    producer.disconnect();
+    blocking.disconnect();
+  }
+});
