@@ -9,6 +9,8 @@ export interface WorkerMetrics {
   handlerDuration: Histogram<'queue'>;
   /** Web API calls answered 429, by method. */
   rateLimited: Counter<'method'>;
+  /** Sync lane: how each sync job's ack answer went (in_time, late, none, publish_failed; see sync-reply.ts). */
+  syncAcks: Counter<'outcome'>;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -30,6 +32,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       name: 'socketworks_worker_rate_limited_total',
       help: 'Slack Web API calls answered with HTTP 429, by method.',
       labelNames: ['method'],
+      registers: [registry],
+    }),
+    syncAcks: new Counter({
+      name: 'socketworks_worker_sync_acks_total',
+      help: "Sync lane: listeners' ack answers published to the waiting connector (in_time or late against the job's reply_by), runs that ended without ack (none), replies Redis refused (publish_failed).",
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };
