@@ -30,6 +30,7 @@ test('defaults: every documented default applies and the result is frozen', () =
       { name: 'events', concurrency: 8 },
       { name: 'interactive', concurrency: 16 },
       { name: 'commands', concurrency: 16 },
+      { name: 'sync', concurrency: 16 },
     ],
     WORKER_LOCK_DURATION_MS: 30000,
     WORKER_MAX_STALLED_COUNT: 2,
@@ -37,6 +38,14 @@ test('defaults: every documented default applies and the result is frozen', () =
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.WORKER_QUEUES[0]));
+});
+
+test('WORKER_QUEUES: the sync lane is served like any queue', () => {
+  const config = loadWorkerConfig({ SLACK_BOT_TOKEN: TOKEN, WORKER_QUEUES: 'sync:4,interactive:2' });
+  assert.deepEqual(JSON.parse(JSON.stringify(config.WORKER_QUEUES)), [
+    { name: 'sync', concurrency: 4 },
+    { name: 'interactive', concurrency: 2 },
+  ]);
 });
 
 test('WORKER_QUEUES: a subset, with or without concurrency; SLACK_API_URL gets its trailing slash', () => {
@@ -48,10 +57,9 @@ test('WORKER_QUEUES: a subset, with or without concurrency; SLACK_API_URL gets i
   assert.equal(config.SLACK_API_URL, 'http://127.0.0.1:9/api/');
 });
 
-test('WORKER_QUEUES problems are named per entry: unknown queue, sync, bad or zero concurrency, duplicates', () => {
+test('WORKER_QUEUES problems are named per entry: unknown queue, bad or zero concurrency, duplicates', () => {
   const problems = (value: string) => configError({ SLACK_BOT_TOKEN: TOKEN, WORKER_QUEUES: value }).problems.map((p) => `${p.variable} ${p.problem}`);
-  assert.deepEqual(problems('events,mystery:2'), ['WORKER_QUEUES entry 2: must be a queue name (events, interactive, commands), optionally :concurrency']);
-  assert.deepEqual(problems('sync:4'), ['WORKER_QUEUES entry 1: the sync queue is not served by workers yet']);
+  assert.deepEqual(problems('events,mystery:2'), ['WORKER_QUEUES entry 2: must be a queue name (events, interactive, commands, sync), optionally :concurrency']);
   assert.deepEqual(problems('events:many'), ['WORKER_QUEUES entry 1: concurrency must be a whole number']);
   assert.deepEqual(problems('events:0'), ['WORKER_QUEUES entry 1: concurrency must be between 1 and 1000']);
   assert.deepEqual(problems('events:1,events:2'), ['WORKER_QUEUES entry 2: a queue is listed twice']);

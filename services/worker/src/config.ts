@@ -4,8 +4,11 @@
 import { z } from 'zod';
 import { env, loadConfig } from '@socketworks/runtime';
 
-/** Queues a worker can serve today. `sync` (the lane whose answer goes into the ack) comes later. */
-export const SERVED_QUEUES = ['events', 'interactive', 'commands'] as const;
+/**
+ * Queues a worker can serve. `sync` is the lane whose answer goes into the ack (and which carries
+ * the trigger_id kinds): a connector is waiting on it, so keep it served and never starved.
+ */
+export const SERVED_QUEUES = ['events', 'interactive', 'commands', 'sync'] as const;
 export type ServedQueue = (typeof SERVED_QUEUES)[number];
 
 export interface QueueServing {
@@ -15,10 +18,10 @@ export interface QueueServing {
 }
 
 /**
- * Interactive and command jobs answer a person who just clicked or typed, and mostly wait on the
- * network; events are the bulk. Each process serves all three unless told otherwise.
+ * Interactive, command and sync jobs answer a person who just clicked or typed, and mostly wait on
+ * the network; events are the bulk. Each process serves all four unless told otherwise.
  */
-export const DEFAULT_WORKER_QUEUES = 'events:8,interactive:16,commands:16';
+export const DEFAULT_WORKER_QUEUES = 'events:8,interactive:16,commands:16,sync:16';
 const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 1000;
 
@@ -31,9 +34,7 @@ const workerQueues = z.preprocess(
     entries.forEach((entry, i) => {
       const [name, concurrencyText, ...rest] = entry.split(':').map((p) => p.trim());
       const where = `entry ${i + 1}`;
-      if (name === 'sync') {
-        ctx.addIssue({ code: 'custom', message: `${where}: the sync queue is not served by workers yet` });
-      } else if (!SERVED_QUEUES.includes(name as ServedQueue)) {
+      if (!SERVED_QUEUES.includes(name as ServedQueue)) {
         ctx.addIssue({ code: 'custom', message: `${where}: must be a queue name (${SERVED_QUEUES.join(', ')}), optionally :concurrency` });
       } else if (rest.length > 0 || (concurrencyText !== undefined && !/^\d+$/.test(concurrencyText))) {
         ctx.addIssue({ code: 'custom', message: `${where}: concurrency must be a whole number` });
@@ -70,7 +71,7 @@ export const workerConfigSchema = z.object({
   METRICS_PORT: env.port(9092),
   /** Interface the ops server binds. Tests and single-host setups use 127.0.0.1. */
   METRICS_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('0.0.0.0')),
-  /** Which queues this process serves, each with its concurrency: `events:8,interactive:16,commands:16`. */
+  /** Which queues this process serves, each with its concurrency: `events:8,interactive:16,commands:16,sync:16`. */
   WORKER_QUEUES: workerQueues,
   /**
    * How long a job's lock lasts; BullMQ renews it every half of this while the handler runs. If

@@ -63,10 +63,10 @@ test('a missing SLACK_BOT_TOKEN stops the worker with exit 1, naming the variabl
 
 test('a malformed token and a bad WORKER_QUEUES are named, the token value is not printed', async () => {
   const wrong = 'xapp-1-A0000001-0000000001-notabottokennotabottoken';
-  const { code, output } = await runToExit({ SLACK_BOT_TOKEN: wrong, WORKER_QUEUES: 'events,sync' });
+  const { code, output } = await runToExit({ SLACK_BOT_TOKEN: wrong, WORKER_QUEUES: 'events,syncs' });
   assert.equal(code, 1);
   assert.match(output, /SLACK_BOT_TOKEN must be a Slack token starting with xoxb-/);
-  assert.match(output, /WORKER_QUEUES entry 2: the sync queue is not served by workers yet/);
+  assert.match(output, /WORKER_QUEUES entry 2: must be a queue name/);
   assert.ok(!output.includes(wrong) && !output.includes(wrong.slice(5)), 'the bad value was printed');
 });
 
