@@ -3,6 +3,7 @@
 // Slack returns. Transport concerns (tokens, rate limits, body decoding) live in web-api.ts.
 import { nextTs, randomHex, slackId } from './ids';
 import type { TriggerRegistry } from './interactions';
+import { isValidCursor, MessageStore, type Page, type ReadOptions } from './message-store';
 
 export type MethodResult = { ok: true; [key: string]: unknown } | { ok: false; error: string; [key: string]: unknown };
 type Args = Record<string, unknown>;
@@ -18,6 +19,11 @@ export interface WorkspaceIdentity {
 const MAX_VIEW_BYTES = 250 * 1024;
 /** chat.postMessage truncates past 40,000 characters; chat.update refuses. We refuse both. */
 const MAX_TEXT_CHARS = 40000;
+/** Posted messages kept per channel for conversations.history / replies. */
+const DEFAULT_MESSAGES_PER_CHANNEL = 10000;
+/** conversations.history / replies: `limit` default and maximum. */
+const DEFAULT_READ_LIMIT = 100;
+const MAX_READ_LIMIT = 999;
 
 function fail(error: string, ...messages: string[]): MethodResult {
   return messages.length > 0 ? { ok: false, error, response_metadata: { messages } } : { ok: false, error };
@@ -49,6 +55,45 @@ function checkContent(args: Args): MethodResult | undefined {
   return undefined;
 }
 
+function checkMetadata(args: Args): MethodResult | undefined {
+  if (args.metadata === undefined) return undefined;
+  const m = args.metadata;
+  if (!isObject(m) || !isString(m.event_type) || !isObject(m.event_payload)) return fail('invalid_metadata_format');
+  return undefined;
+}
+
+/** A form value or a JSON one: `true`, `'true'`, `'1'`. */
+const truthy = (v: unknown): boolean => v === true || v === 'true' || v === '1' || v === 1;
+
+/** The reading arguments of conversations.history / replies, or the error Slack would answer. */
+function readOptions(args: Args): ReadOptions | string {
+  const limitRaw = args.limit === undefined || args.limit === '' ? DEFAULT_READ_LIMIT : Number(args.limit);
+  if (!Number.isInteger(limitRaw) || limitRaw < 1) return 'invalid_limit';
+  const ts = (v: unknown): string | undefined => (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? v : typeof v === 'number' ? String(v) : undefined);
+  const cursor = isString(args.cursor) ? args.cursor : undefined;
+  if (cursor !== undefined && !isValidCursor(cursor)) return 'invalid_cursor';
+  const oldest = ts(args.oldest);
+  const latest = ts(args.latest);
+  return {
+    limit: Math.min(limitRaw, MAX_READ_LIMIT),
+    includeAllMetadata: truthy(args.include_all_metadata),
+    inclusive: truthy(args.inclusive),
+    ...(oldest !== undefined ? { oldest } : {}),
+    ...(latest !== undefined ? { latest } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
+  };
+}
+
+function pageResult(page: Page, extra: Args): MethodResult {
+  return {
+    ok: true,
+    messages: page.messages,
+    has_more: page.hasMore,
+    ...extra,
+    response_metadata: { next_cursor: page.nextCursor },
+  };
+}
+
 interface ViewRecord {
   hash: string;
   externalId: string;
@@ -64,6 +109,7 @@ export class WebMethods {
   constructor(
     private readonly identity: WorkspaceIdentity,
     private readonly triggers: TriggerRegistry,
+    private readonly messages: MessageStore = new MessageStore(DEFAULT_MESSAGES_PER_CHANNEL),
   ) {
     this.table = {
       'auth.test': () => this.authTest(),
@@ -75,6 +121,8 @@ export class WebMethods {
       'views.push': (a) => this.openView(a),
       'views.update': (a) => this.updateView(a),
       'views.publish': (a) => this.publishView(a),
+      'conversations.history': (a) => this.history(a),
+      'conversations.replies': (a) => this.replies(a),
     };
     this.names = new Set(Object.keys(this.table));
   }
@@ -113,20 +161,46 @@ export class WebMethods {
     if (Array.isArray(args.blocks)) message.blocks = args.blocks;
     if (Array.isArray(args.attachments)) message.attachments = args.attachments;
     if (isString(args.thread_ts)) message.thread_ts = args.thread_ts;
+    if (args.metadata !== undefined) message.metadata = args.metadata;
     return message;
   }
 
   private postMessage(args: Args): MethodResult {
-    const problem = checkChannel(args) ?? checkContent(args);
+    const problem = checkChannel(args) ?? checkContent(args) ?? checkMetadata(args);
     if (problem) return problem;
     const ts = nextTs();
-    return { ok: true, channel: args.channel, ts, message: this.botMessage(args, ts) };
+    const message = this.botMessage(args, ts);
+    const channel = args.channel as string;
+    this.messages.add({ channel, ts, ...(isString(args.thread_ts) ? { threadTs: args.thread_ts } : {}), message: structuredClone(message) });
+    return { ok: true, channel, ts, message };
+  }
+
+  /** conversations.history: `channel`; optional `oldest`, `latest`, `inclusive`, `limit`, `cursor`, `include_all_metadata`. */
+  private history(args: Args): MethodResult {
+    const problem = checkChannel(args);
+    if (problem) return problem;
+    const options = readOptions(args);
+    if (typeof options === 'string') return fail(options);
+    return pageResult(this.messages.history(args.channel as string, options), { pin_count: 0, channel_actions_ts: null, channel_actions_count: 0 });
+  }
+
+  /** conversations.replies: `channel`, `ts`; optional as history. Unknown thread → `thread_not_found`. */
+  private replies(args: Args): MethodResult {
+    const problem = checkChannel(args) ?? (isString(args.ts) ? undefined : missing('ts'));
+    if (problem) return problem;
+    const options = readOptions(args);
+    if (typeof options === 'string') return fail(options);
+    const page = this.messages.replies(args.channel as string, args.ts as string, options);
+    return page ? pageResult(page, {}) : fail('thread_not_found');
   }
 
   private update(args: Args): MethodResult {
     const problem = checkChannel(args) ?? (isString(args.ts) ? undefined : missing('ts')) ?? checkContent(args);
     if (problem) return problem;
     if (!/^\d+\.\d+$/.test(args.ts as string)) return fail('message_not_found');
+    const changes: Args = { text: typeof args.text === 'string' ? args.text : '', edited: { user: this.identity.botUserId, ts: nextTs() } };
+    if (Array.isArray(args.blocks)) changes.blocks = args.blocks;
+    this.messages.update(args.channel as string, args.ts as string, changes);
     return { ok: true, channel: args.channel, ts: args.ts, text: typeof args.text === 'string' ? args.text : '', message: this.botMessage(args, args.ts as string) };
   }
 
