@@ -32,9 +32,18 @@ test('defaults: every documented default applies and the result is frozen', () =
       QUEUE_DEDUPE_WINDOW_SECONDS: 3600,
       CONNECTOR_ENQUEUE_TIMEOUT_MS: 1500,
       CONNECTOR_SHUTDOWN_TIMEOUT_MS: 10000,
+      SYNC_ACK_BUDGET_MS: 2000,
     },
   );
   assert.ok(Object.isFrozen(config));
+});
+
+test('SYNC_ACK_BUDGET_MS: 0 turns waiting off; past 2800 ms (too close to Slack\'s 3 s) is refused', () => {
+  assert.equal(loadConnectorConfig({ SLACK_APP_TOKEN: TOKEN, SYNC_ACK_BUDGET_MS: '0' }).SYNC_ACK_BUDGET_MS, 0);
+  assert.deepEqual(
+    configError({ SLACK_APP_TOKEN: TOKEN, SYNC_ACK_BUDGET_MS: '3000' }).problems.map((p) => p.variable),
+    ['SYNC_ACK_BUDGET_MS'],
+  );
 });
 
 test('a missing SLACK_APP_TOKEN is named with the problem', () => {
