@@ -7,18 +7,21 @@ import { parseJobData, type SlackJobData } from '@socketworks/protocol';
 import { describeError, type Logger } from '@socketworks/runtime';
 import type { ServedQueue } from './config';
 import type { WorkerMetrics } from './metrics';
+import { willRunAgain, type SyncReplier } from './sync-reply';
 
 export interface ProcessorDeps {
   app: App;
   queue: ServedQueue;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Sync lane: publishes a job's ack answer to the connector waiting for it (jobs with `reply_to`). */
+  sync?: SyncReplier;
 }
 
 export type Processor = (job: Job) => Promise<DispatchResult>;
 
 export function createProcessor(deps: ProcessorDeps): Processor {
-  const { app, queue, logger, metrics } = deps;
+  const { app, queue, logger, metrics, sync } = deps;
   return async (job) => {
     const jobId = job.id ?? '';
     let data: SlackJobData;
@@ -39,12 +42,15 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     });
     jobLogger.debug({ type: data.type, payload_type: data.payload.type }, 'job started');
     const end = metrics.handlerDuration.startTimer({ queue });
+    const reply = sync?.forJob(data, jobLogger);
     try {
-      const result = await app.dispatch(data, jobId, { logger: jobLogger });
+      const result = await app.dispatch(data, jobId, { logger: jobLogger, ...(reply ? { onAck: reply.onAck } : {}) });
+      await reply?.finish(true);
       jobLogger.debug({ handled: result.handled, listeners: result.listeners, duration_ms: Math.round(end() * 1000) }, 'job done');
       return result;
     } catch (err) {
       end();
+      await reply?.finish(!willRunAgain(job, err));
       if (classifyError(err) === 'permanent') {
         const slackError = slackErrorCode(err);
         jobLogger.warn({ err: describeError(err), ...(slackError ? { slack_error: slackError } : {}) }, 'permanent error; failing the job without retries');

@@ -19,6 +19,7 @@ import type { ServedQueue, WorkerConfig } from './config';
 import { WorkerError } from './errors';
 import { createWorkerMetrics, type JobOutcome, type WorkerMetrics } from './metrics';
 import { createProcessor } from './process-job';
+import { SyncReplier } from './sync-reply';
 
 export interface WorkerDeps {
   logger: Logger;
@@ -79,14 +80,17 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   });
   logger.info({ port: ops.port }, 'ops server listening');
 
+  // Only sync jobs carry a reply channel; its publisher exists when this process serves them.
+  const sync = config.WORKER_QUEUES.some((q) => q.name === 'sync') ? new SyncReplier({ redisUrl: config.REDIS_URL, logger, metrics }) : undefined;
   try {
     for (const { name, concurrency } of config.WORKER_QUEUES) {
-      served.push(serveQueue(config, name, concurrency, { app, logger, metrics }));
+      served.push(serveQueue(config, name, concurrency, { app, logger, metrics, ...(sync ? { sync } : {}) }));
     }
     await Promise.all(served.map((s) => s.worker.waitUntilReady()));
     await checkRedis(served[0]!.connection, logger);
   } catch (err) {
     await closeAll(served, ops, logger);
+    await sync?.close();
     throw err;
   }
   logger.info(
@@ -104,6 +108,8 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
       // the ops server last so /metrics can be scraped while jobs drain.
       stopping = true;
       await closeAll(served, ops, logger);
+      // Last: jobs still draining above may publish their ack answers.
+      await sync?.close();
     },
   };
 }
@@ -112,7 +118,7 @@ function serveQueue(
   config: WorkerConfig,
   name: ServedQueue,
   concurrency: number,
-  parts: { app: App; logger: Logger; metrics: WorkerMetrics },
+  parts: { app: App; logger: Logger; metrics: WorkerMetrics; sync?: SyncReplier },
 ): Served {
   const { logger, metrics } = parts;
   // A connection of its own per queue: BullMQ blocks on it waiting for jobs (and duplicates it for
