@@ -1,0 +1,245 @@
+// The job state an App keeps in Redis (job-scope.ts) against a real Redis and the simulator:
+// effects replayed on a second attempt, a post found again by its metadata tag after a worker died
+// mid-call, rate-limit pauses shared per (team, method), response_url uses and age, and the Redis
+// installation store. A "second attempt" is a second dispatch with the same job id, as BullMQ does.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { toJobData, type Envelope, type SlackJobData } from '@socketworks/protocol';
+import { createLogger } from '@socketworks/runtime';
+import { appMentionPayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
+import { deleteKeys, getTestRedisUrl, uniquePrefix } from '@socketworks/testing';
+import { App } from './app';
+import { classifyError, rateLimitOf } from './classify-error';
+import { EffectLog } from './effects';
+import type { RateLimitedError, RespondError } from './errors';
+import { RedisInstallationStore } from './redis-installation-store';
+import { stateKeys } from './state-keys';
+
+const TOKEN = 'xoxb-0000000001-0000000001-jobstatejobstate';
+const prefix = uniquePrefix('job-state');
+const keys = stateKeys(prefix);
+const logger = createLogger({ name: 'test', level: 'silent' });
+let redisUrl: string;
+let redis: Redis;
+let sim: SlackSim;
+
+before(async () => {
+  redisUrl = await getTestRedisUrl();
+  redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  sim = await SlackSim.start();
+});
+
+after(async () => {
+  redis?.disconnect();
+  await sim?.close();
+  if (redisUrl) await deleteKeys(redisUrl, `{${prefix}}*`);
+});
+
+function newApp(register: (app: App) => void): App {
+  const app = new App({ token: TOKEN, slackApiUrl: sim.apiUrl, logger, redis, keyPrefix: prefix });
+  register(app);
+  return app;
+}
+
+function jobData(type: Envelope['type'], payload: Record<string, unknown>, receivedAt = Date.now()): SlackJobData {
+  const injected = sim.inject({ type, payload });
+  const live = injected.responseUrl ? { ...payload, response_url: injected.responseUrl } : payload;
+  return toJobData(
+    { type, envelope_id: injected.envelopeId, payload: live, accepts_response_payload: type !== 'events_api', retry_attempt: 0, retry_reason: '' },
+    { delivery: 'socket', receivedAt },
+  );
+}
+
+const postsWith = (text: string) => sim.apiCalls('chat.postMessage').filter((c) => c.ok && c.args.text === text);
+let jobs = 0;
+const newJobId = () => `ev-${prefix}-${++jobs}`;
+
+test('a second attempt returns the recorded results of say/client calls instead of calling Slack again', async () => {
+  const text = `once ${prefix}`;
+  const seen: string[] = [];
+  let attempt = 0;
+  const app = newApp((a) =>
+    a.event('app_mention', async ({ event, say, client }) => {
+      attempt += 1;
+      const posted = await say({ text, thread_ts: event.ts });
+      const updated = await client.chat.update({ channel: event.channel, ts: posted.ts!, text: `${text} (edited)` });
+      seen.push(`${posted.ts}/${String(updated.ts)}`);
+      if (attempt === 1) throw new Error('a bug after the side effects');
+    }),
+  );
+  const data = jobData('events_api', appMentionPayload({ text: '<@U0000002> hi', channel: 'C0000301' }));
+  const jobId = newJobId();
+  await assert.rejects(app.dispatch(data, jobId), /a bug after the side effects/);
+  await app.dispatch(data, jobId);
+  assert.equal(postsWith(text).length, 1, 'posted once');
+  assert.equal(sim.apiCalls('chat.update').filter((c) => c.args.text === `${text} (edited)`).length, 1, 'updated once');
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0], seen[1], 'the second attempt saw the same ts as the first');
+  const post = postsWith(text)[0]!;
+  assert.deepEqual(post.args.metadata, { event_type: 'socketworks_effect', event_payload: { key: `${jobId}:chat.postMessage#0` } });
+  const ttl = await redis.pttl(keys.effects(jobId));
+  assert.ok(ttl > 3500_000 && ttl <= 3600_000, `the record expires with the dedupe window (${ttl} ms)`);
+  await app.forgetJob(jobId);
+  assert.equal(await redis.exists(keys.effects(jobId)), 0, 'forgotten once the job completed');
+});
+
+test('a pending marker (the worker died mid-call): the post is found by its metadata tag, not made twice; if it never arrived, it is made', async () => {
+  const effects = new EffectLog({ redis, keys, ttlSeconds: 60 });
+  const app = newApp((a) => a.event('app_mention', async ({ event, say }) => void (await say({ text: `reply to ${event.text}`, thread_ts: event.ts }))));
+
+  // Worker A wrote the marker and its post reached Slack, then it died before recording the result.
+  const reached = jobData('events_api', appMentionPayload({ text: `reached ${prefix}`, channel: 'C0000302' }));
+  const reachedId = newJobId();
+  const event = reached.payload.event as { ts: string };
+  assert.equal((await effects.begin(reachedId, 'chat.postMessage#0', 'chat.postMessage')).kind, 'fresh');
+  const orphan = await app.client(TOKEN).chat.postMessage({
+    channel: 'C0000302',
+    thread_ts: event.ts,
+    text: `reply to reached ${prefix}`,
+    metadata: { event_type: 'socketworks_effect', event_payload: { key: `${reachedId}:chat.postMessage#0` } },
+  });
+  await app.dispatch(reached, reachedId);
+  assert.equal(postsWith(`reply to reached ${prefix}`).length, 1, 'not posted again');
+  assert.equal(sim.apiCalls('conversations.replies').filter((c) => c.args.ts === event.ts).length, 1, 'looked up in the thread');
+  const record = await effects.read(reachedId);
+  assert.deepEqual(record['chat.postMessage#0'], { state: 'done', result: { ok: true, channel: 'C0000302', ts: orphan.ts, message: (await lookupOne('C0000302', event.ts)) } });
+
+  // Worker A wrote the marker and died before its request left: the post is made, once.
+  const lost = jobData('events_api', appMentionPayload({ text: `lost ${prefix}`, channel: 'C0000302' }));
+  const lostId = newJobId();
+  await effects.begin(lostId, 'chat.postMessage#0', 'chat.postMessage');
+  await app.dispatch(lost, lostId);
+  await app.dispatch(lost, lostId);
+  assert.equal(postsWith(`reply to lost ${prefix}`).length, 1, 'posted exactly once');
+});
+
+async function lookupOne(channel: string, threadTs: string): Promise<unknown> {
+  const res = await fetch(`${sim.apiUrl}conversations.replies`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ channel, ts: threadTs, include_all_metadata: true }),
+  });
+  return ((await res.json()) as { messages: unknown[] }).messages[0];
+}
+
+test('a 429 pauses (team, method) in Redis for Retry-After: the next job meets the pause without calling Slack; app.error never sees it', async () => {
+  const errorsSeen: string[] = [];
+  const app = newApp((a) => {
+    a.event('app_mention', async ({ say }) => void (await say(`limited ${prefix}`)));
+    a.error(async (err) => void errorsSeen.push(err.message));
+  });
+  sim.setRateLimit({ method: 'chat.postMessage', count: 1, retryAfterSeconds: 3 });
+  const callsBefore = sim.apiCalls('chat.postMessage').length;
+  const first = await app.dispatch(jobData('events_api', appMentionPayload({ text: 'a' })), newJobId()).catch((e: unknown) => e);
+  const limited = rateLimitOf(first);
+  assert.ok(limited, `a RateLimitedError, not ${String(first)}`);
+  assert.deepEqual([limited.method, limited.teamId, limited.paused, limited.retryAfterMs], ['chat.postMessage', 'T0000001', false, 3000]);
+  assert.equal(classifyError(limited), 'transient');
+  const pttl = await redis.pttl(keys.rateLimit('T0000001', 'chat.postMessage'));
+  assert.ok(pttl > 2000 && pttl <= 3000, `pause key PTTL ${pttl}`);
+
+  // Another worker's job (a separate App on the same Redis) for the same team and method.
+  const other = newApp((a) => a.event('app_mention', async ({ say }) => void (await say(`limited ${prefix}`))));
+  const second = (await other.dispatch(jobData('events_api', appMentionPayload({ text: 'b' })), newJobId()).catch((e: unknown) => e)) as RateLimitedError;
+  assert.equal(second.code, 'ERR_SLACK_RATE_LIMITED');
+  assert.equal(second.paused, true);
+  assert.ok(second.retryAfterMs > 1000 && second.retryAfterMs <= 3000, String(second.retryAfterMs));
+  assert.equal(sim.apiCalls('chat.postMessage').length - callsBefore, 1, 'only the first call reached Slack');
+  assert.deepEqual(errorsSeen, [], 'the error handler was not called for a rate limit');
+
+  // Another method for the same team is not paused; nor is the same method for another team.
+  const update = newApp((a) => a.event('app_mention', async ({ client, event }) => void (await client.chat.update({ channel: event.channel, ts: event.ts, text: 'u' }))));
+  await update.dispatch(jobData('events_api', appMentionPayload({ text: 'c' })), newJobId());
+  const otherTeam = appMentionPayload({ text: 'd' });
+  Object.assign(otherTeam, { team_id: 'T0000009', context_team_id: 'T0000009' });
+  await other.dispatch(jobData('events_api', otherTeam), newJobId());
+  assert.equal(sim.apiCalls('chat.postMessage').length - callsBefore, 2, 'the other team posted');
+  await redis.del(keys.rateLimit('T0000001', 'chat.postMessage'));
+});
+
+test('respond(): 5 uses per response_url across attempts, then ERR_RESPOND_URL_EXHAUSTED (permanent) without a POST; recorded uses are replayed, not reused', async () => {
+  let attempt = 0;
+  const app = newApp((a) =>
+    a.command('/multi', async ({ respond }) => {
+      attempt += 1;
+      await respond('first');
+      await respond('second');
+      if (attempt === 1) throw new Error('fail after two responds');
+      await respond('third');
+    }),
+  );
+  const data = jobData('slash_commands', slashCommandPayload({ command: '/multi', text: '' }));
+  const url = data.payload.response_url as string;
+  const jobId = newJobId();
+  await assert.rejects(app.dispatch(data, jobId), /fail after two responds/);
+  await app.dispatch(data, jobId);
+  const posts = sim.responseUrlCalls().filter((c) => c.url === url);
+  assert.deepEqual(posts.map((c) => c.body.text), ['first', 'second', 'third'], 'the retry did not respond twice');
+  assert.equal(await redis.get(keys.responseUrl(url)), '3', 'three uses counted');
+
+  // Another job (a later attempt, after its record expired) with the same URL: 2 uses left.
+  const more = newApp((a) => a.command('/multi', async ({ respond }) => {
+    for (let i = 0; i < 3; i++) await respond(`more ${i}`);
+  }));
+  const err = (await more.dispatch(data, newJobId()).catch((e: unknown) => e)) as RespondError;
+  assert.equal(err.code, 'ERR_RESPOND_URL_EXHAUSTED');
+  assert.equal(classifyError(err), 'permanent');
+  assert.ok(!err.message.includes(url) && !err.message.includes('hooks'), 'the URL is not in the message');
+  assert.deepEqual(sim.responseUrlCalls().filter((c) => c.url === url).map((c) => [c.body.text, c.status]), [
+    ['first', 200],
+    ['second', 200],
+    ['third', 200],
+    ['more 0', 200],
+    ['more 1', 200],
+  ], 'the sixth use was never sent');
+});
+
+test('respond() 30 minutes after the envelope arrived fails with ERR_RESPOND_URL_EXPIRED without a POST', async () => {
+  const app = newApp((a) => a.command('/late', async ({ respond }) => void (await respond('too late'))));
+  const data = jobData('slash_commands', slashCommandPayload({ command: '/late', text: '' }), Date.now() - 30 * 60 * 1000 - 1000);
+  const err = (await app.dispatch(data, newJobId()).catch((e: unknown) => e)) as RespondError;
+  assert.equal(err.code, 'ERR_RESPOND_URL_EXPIRED');
+  assert.equal(classifyError(err), 'permanent');
+  assert.equal(sim.responseUrlCalls().filter((c) => c.body.text === 'too late').length, 0);
+});
+
+test('RedisInstallationStore: a token per team, org-wide installs by enterprise, a clear permanent error (no token) for a missing team', async () => {
+  const store = new RedisInstallationStore({ redis, keyPrefix: prefix, cacheTtlMs: 0 });
+  const tokenA = 'xoxb-1000000001-1000000001-teamateamateama';
+  const tokenB = 'xoxb-1000000002-1000000002-teambteambteamb';
+  const tokenOrg = 'xoxb-1000000003-1000000003-orgorgorgorgorg';
+  await store.save({ teamId: 'TA0000001', botToken: tokenA, botUserId: 'UA0000001' });
+  await store.save({ teamId: 'TB0000001', botToken: tokenB });
+  await store.save({ enterpriseId: 'E0000001', isEnterpriseInstall: true, botToken: tokenOrg });
+
+  assert.deepEqual(await store.authorize({ teamId: 'TA0000001', isEnterpriseInstall: false }), { botToken: tokenA, botUserId: 'UA0000001' });
+  assert.deepEqual(await store.authorize({ teamId: 'TB0000001', isEnterpriseInstall: false }), { botToken: tokenB });
+  assert.equal((await store.authorize({ teamId: 'TC0000001', enterpriseId: 'E0000001', isEnterpriseInstall: true })).botToken, tokenOrg);
+  assert.equal((await store.authorize({ teamId: 'TD0000001', enterpriseId: 'E0000001', isEnterpriseInstall: false })).botToken, tokenOrg, 'a workspace of the org falls back to the org-wide install');
+  const fields = await redis.hgetall(keys.installationTeam('TA0000001'));
+  assert.equal(fields.bot_token, tokenA);
+  assert.equal(fields.is_enterprise_install, 'false');
+
+  const app = new App({ installationStore: store, slackApiUrl: sim.apiUrl, logger, redis, keyPrefix: prefix });
+  app.event('app_mention', async ({ say, context }) => void (await say(`hello ${context.teamId} ${prefix}`)));
+  for (const team of ['TA0000001', 'TB0000001']) {
+    const payload = appMentionPayload({ text: 'hi' });
+    Object.assign(payload, { team_id: team, context_team_id: team, authorizations: [] });
+    await app.dispatch(jobData('events_api', payload), newJobId());
+  }
+  assert.equal(postsWith(`hello TA0000001 ${prefix}`)[0]?.token, tokenA);
+  assert.equal(postsWith(`hello TB0000001 ${prefix}`)[0]?.token, tokenB);
+
+  const missing = appMentionPayload({ text: 'hi' });
+  Object.assign(missing, { team_id: 'TZ0000001', context_team_id: 'TZ0000001' });
+  const err = (await app.dispatch(jobData('events_api', missing), newJobId()).catch((e: unknown) => e)) as Error & { code: string };
+  assert.equal(err.code, 'ERR_AUTHORIZE_FAILED');
+  assert.match(err.message, /no installation for team TZ0000001/);
+  assert.equal(classifyError(err), 'permanent');
+  for (const t of [tokenA, tokenB, tokenOrg]) assert.ok(!err.message.includes(t));
+
+  assert.equal(await store.delete({ teamId: 'TB0000001' }), true);
+  await assert.rejects(store.authorize({ teamId: 'TB0000001', isEnterpriseInstall: false }), /no installation for team TB0000001/);
+  await assert.rejects(store.save({ teamId: 'TA0000001', botToken: 'xapp-nope' }), /bot token starting with xoxb-/);
+});
