@@ -19,6 +19,7 @@ test('defaults: every documented default applies and the result is frozen', () =
   const config = loadWorkerConfig({ SLACK_BOT_TOKEN: TOKEN });
   assert.deepEqual(JSON.parse(JSON.stringify(config)), {
     SLACK_BOT_TOKEN: TOKEN,
+    SLACK_INSTALLATION_STORE: 'token',
     SLACK_API_URL: 'https://slack.com/api/',
     REDIS_URL: 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: 'socketworks',
@@ -34,6 +35,8 @@ test('defaults: every documented default applies and the result is frozen', () =
     ],
     WORKER_LOCK_DURATION_MS: 30000,
     WORKER_MAX_STALLED_COUNT: 2,
+    WORKER_STALLED_INTERVAL_MS: 30000,
+    QUEUE_DEDUPE_WINDOW_SECONDS: 3600,
     WORKER_SHUTDOWN_TIMEOUT_MS: 25000,
   });
   assert.ok(Object.isFrozen(config));
@@ -68,7 +71,18 @@ test('WORKER_QUEUES problems are named per entry: unknown queue, bad or zero con
 test('a missing SLACK_BOT_TOKEN is named with the problem', () => {
   const err = configError({});
   assert.equal(err.code, 'ERR_CONFIG_INVALID');
-  assert.deepEqual(err.problems, [{ variable: 'SLACK_BOT_TOKEN', problem: 'is required' }]);
+  assert.deepEqual(err.problems, [{ variable: 'SLACK_BOT_TOKEN', problem: 'is required (unless SLACK_INSTALLATION_STORE=redis)' }]);
+});
+
+test('SLACK_INSTALLATION_STORE=redis: no SLACK_BOT_TOKEN needed; a missing token is reported with the other problems', () => {
+  const config = loadWorkerConfig({ SLACK_INSTALLATION_STORE: 'redis' });
+  assert.equal(config.SLACK_INSTALLATION_STORE, 'redis');
+  assert.equal(config.SLACK_BOT_TOKEN, undefined);
+  assert.deepEqual(configError({ SLACK_INSTALLATION_STORE: 'vault' }).problems.map((p) => p.variable).sort(), ['SLACK_BOT_TOKEN', 'SLACK_INSTALLATION_STORE']);
+  assert.deepEqual(configError({ WORKER_STALLED_INTERVAL_MS: '10' }).problems, [
+    { variable: 'SLACK_BOT_TOKEN', problem: 'is required (unless SLACK_INSTALLATION_STORE=redis)' },
+    { variable: 'WORKER_STALLED_INTERVAL_MS', problem: 'must be at least 1000' },
+  ]);
 });
 
 test('malformed values are named, never echoed', () => {

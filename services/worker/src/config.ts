@@ -2,7 +2,7 @@
 // them), parsed once in main.ts. A missing or malformed variable stops the process naming the
 // variable and the problem, never the value.
 import { z } from 'zod';
-import { env, loadConfig } from '@socketworks/runtime';
+import { ConfigError, env, loadConfig, type ConfigProblem } from '@socketworks/runtime';
 
 /**
  * Queues a worker can serve. `sync` is the lane whose answer goes into the ack (and which carries
@@ -53,8 +53,17 @@ const workerQueues = z.preprocess(
 );
 
 export const workerConfigSchema = z.object({
-  /** Bot token (`xoxb-…`) for the Web API; `context.botToken` and `client` use it. Never logged. */
-  SLACK_BOT_TOKEN: env.token('xoxb-'),
+  /**
+   * Bot token (`xoxb-…`) for the Web API; `context.botToken` and `client` use it. Never logged.
+   * Required unless SLACK_INSTALLATION_STORE=redis (checked in loadWorkerConfig).
+   */
+  SLACK_BOT_TOKEN: env.token('xoxb-').optional(),
+  /**
+   * Where bot tokens come from: `token` = SLACK_BOT_TOKEN for every payload (one workspace);
+   * `redis` = installations saved in Redis per team / enterprise (many workspaces, Enterprise
+   * Grid; README "Many workspaces").
+   */
+  SLACK_INSTALLATION_STORE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['token', 'redis']).default('token')),
   /** Web API base; point it at the simulator in tests and the demo. */
   SLACK_API_URL: env.slackApiUrl(),
   /** Where the queues live. Never logged (it may carry a password). */
@@ -87,6 +96,16 @@ export const workerConfigSchema = z.object({
    */
   WORKER_MAX_STALLED_COUNT: env.int({ min: 0, max: 100, default: 2 }),
   /**
+   * How often each worker looks for stalled jobs (locks that expired because their worker died).
+   * A dead worker's jobs run again within WORKER_LOCK_DURATION_MS + this. BullMQ's default.
+   */
+  WORKER_STALLED_INTERVAL_MS: env.int({ min: 1000, max: 600000, default: 30000 }),
+  /**
+   * How long a job's recorded side effects (posts, responds, Web API calls) are kept, so a job
+   * run again does not repeat them: the connector's dedupe window, the time a job id stays known.
+   */
+  QUEUE_DEDUPE_WINDOW_SECONDS: env.int({ min: 600, default: 3600 }),
+  /**
    * SIGTERM budget: running jobs finish, then the process exits 0; past this it exits 1 and the
    * unfinished jobs are picked up again after WORKER_LOCK_DURATION_MS. Keep it under the
    * orchestrator's grace period (Kubernetes: 30 s by default).
@@ -98,7 +117,20 @@ export type WorkerConfig = Readonly<z.output<typeof workerConfigSchema>>;
 
 /** Parses the environment once; throws `ConfigError` (code `ERR_CONFIG_INVALID`) naming each bad variable. */
 export function loadWorkerConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined>): WorkerConfig {
-  return loadConfig(workerConfigSchema, source);
+  // Across two variables, so checked here; reported together with the schema's problems.
+  const tokenProblem: ConfigProblem | undefined =
+    !source.SLACK_BOT_TOKEN && source.SLACK_INSTALLATION_STORE !== 'redis'
+      ? { variable: 'SLACK_BOT_TOKEN', problem: 'is required (unless SLACK_INSTALLATION_STORE=redis)' }
+      : undefined;
+  let config: WorkerConfig;
+  try {
+    config = loadConfig(workerConfigSchema, source);
+  } catch (err) {
+    if (err instanceof ConfigError && tokenProblem) throw new ConfigError([tokenProblem, ...err.problems]);
+    throw err;
+  }
+  if (tokenProblem) throw new ConfigError([tokenProblem]);
+  return config;
 }
 
 /** Variables the app never sees: the worker's own secrets. The app gets its token via `context` / `client`. */

@@ -13,8 +13,8 @@ async function main(): Promise<void> {
     exitOnStartupError(err);
   }
   // The token itself is a last-resort censor string: no line can carry it even if a library or
-  // the app puts it in a message.
-  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, secrets: [config.SLACK_BOT_TOKEN] });
+  // the app puts it in a message. (Tokens from the Redis installation store are not known here.)
+  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, secrets: config.SLACK_BOT_TOKEN ? [config.SLACK_BOT_TOKEN] : [] });
   try {
     const worker = await startWorker(config, { logger, appEnv: appEnvironment(process.env) });
     installShutdown({ logger, timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS, stop: () => worker.stop() });

@@ -1,14 +1,21 @@
 import { Counter, Histogram, type Registry } from '@socketworks/runtime';
 
-export type JobOutcome = 'completed' | 'failed' | 'retried';
+export type JobOutcome = 'completed' | 'failed' | 'retried' | 'delayed';
 
 export interface WorkerMetrics {
-  /** A job attempt ended: `completed`, `retried` (failed, another attempt is scheduled) or `failed` (final). */
+  /**
+   * A job attempt ended: `completed`, `retried` (failed, another attempt is scheduled), `failed`
+   * (final) or `delayed` (rate limited: runs again after the pause, no attempt used).
+   */
   jobs: Counter<'queue' | 'outcome'>;
   /** Time in the app's listeners per job attempt, whatever the outcome. */
   handlerDuration: Histogram<'queue'>;
   /** Web API calls answered 429, by method. */
   rateLimited: Counter<'method'>;
+  /** Jobs moved to the delayed set for a rate limit (Slack's 429, or a pause another worker's 429 set), by method. */
+  rateLimitDelays: Counter<'method'>;
+  /** How long those jobs were delayed. */
+  rateLimitDelaySeconds: Histogram<'method'>;
   /** Sync lane: how each sync job's ack answer went (in_time, late, none, publish_failed; see sync-reply.ts). */
   syncAcks: Counter<'outcome'>;
 }
@@ -17,7 +24,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
     jobs: new Counter({
       name: 'socketworks_worker_jobs_total',
-      help: 'Job attempts by queue and outcome (completed, retried, failed).',
+      help: 'Job attempts by queue and outcome (completed, retried, failed, delayed for a rate limit).',
       labelNames: ['queue', 'outcome'],
       registers: [registry],
     }),
@@ -26,6 +33,19 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: "Time spent in the app's listeners per job attempt.",
       labelNames: ['queue'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    rateLimitDelays: new Counter({
+      name: 'socketworks_worker_rate_limit_delays_total',
+      help: 'Jobs delayed (not failed) because a Web API method was rate limited for their team, by method.',
+      labelNames: ['method'],
+      registers: [registry],
+    }),
+    rateLimitDelaySeconds: new Histogram({
+      name: 'socketworks_worker_rate_limit_delay_seconds',
+      help: 'How long rate-limited jobs were delayed (Retry-After or the pause left, plus jitter).',
+      labelNames: ['method'],
+      buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300],
       registers: [registry],
     }),
     rateLimited: new Counter({

@@ -1,8 +1,9 @@
 // One job attempt: validate the job data (a trust boundary — another version may have written
-// it), run the app, and turn a failure into the job's fate: permanent → UnrecoverableError (one
-// attempt, straight to the failed set), anything else → rethrown for BullMQ's retries.
-import { UnrecoverableError, type Job } from 'bullmq';
-import { classifyError, slackErrorCode, type App, type DispatchResult } from '@socketworks/framework';
+// it), run the app, and turn a failure into the job's fate: a rate limit → the delayed set until
+// the pause ends (no attempt used), permanent → UnrecoverableError (one attempt, straight to the
+// failed set), anything else → rethrown for BullMQ's retries.
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { classifyError, rateLimitOf, slackErrorCode, type App, type DispatchResult, type RateLimitedError } from '@socketworks/framework';
 import { parseJobData, type SlackJobData } from '@socketworks/protocol';
 import { describeError, type Logger } from '@socketworks/runtime';
 import type { ServedQueue } from './config';
@@ -18,11 +19,12 @@ export interface ProcessorDeps {
   sync?: SyncReplier;
 }
 
-export type Processor = (job: Job) => Promise<DispatchResult>;
+/** BullMQ's processor: `token` is the job's lock token (needed to move it to the delayed set). */
+export type Processor = (job: Job, token?: string) => Promise<DispatchResult>;
 
 export function createProcessor(deps: ProcessorDeps): Processor {
   const { app, queue, logger, metrics, sync } = deps;
-  return async (job) => {
+  return async (job, token) => {
     const jobId = job.id ?? '';
     let data: SlackJobData;
     try {
@@ -50,6 +52,11 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       return result;
     } catch (err) {
       end();
+      const limited = rateLimitOf(err);
+      if (limited && token) {
+        await reply?.finish(false);
+        await delayForRateLimit(job, token, limited, jobLogger, metrics, queue);
+      }
       await reply?.finish(!willRunAgain(job, err));
       if (classifyError(err) === 'permanent') {
         const slackError = slackErrorCode(err);
@@ -59,6 +66,25 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       throw err;
     }
   };
+}
+
+/**
+ * Moves the job to the delayed set until the rate limit's pause is over (plus up to 25% / 1 s of
+ * jitter, so the jobs held by one pause do not all call Slack in the same millisecond), then
+ * throws BullMQ's DelayedError: the job is not failed and `attemptsMade` does not grow
+ * (`moveToDelayed` skips the attempt), so rate limits never use up the attempts meant for failures.
+ */
+async function delayForRateLimit(job: Job, token: string, limited: RateLimitedError, logger: Logger, metrics: WorkerMetrics, queue: ServedQueue): Promise<never> {
+  const delayMs = limited.retryAfterMs + Math.floor(Math.random() * Math.min(1000, limited.retryAfterMs * 0.25));
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  metrics.jobs.inc({ queue, outcome: 'delayed' });
+  metrics.rateLimitDelays.inc({ method: limited.method });
+  metrics.rateLimitDelaySeconds.observe({ method: limited.method }, delayMs / 1000);
+  logger.info(
+    { method: limited.method, team_id: limited.teamId, delay_ms: delayMs, paused_by_earlier_429: limited.paused },
+    'rate limited; job delayed until the pause is over (no attempt used)',
+  );
+  throw new DelayedError();
 }
 
 /** BullMQ's "do not retry" error, keeping what caused it. Its message becomes the job's failedReason. */

@@ -174,15 +174,23 @@ test('invalid job data fails fast without running the app', async () => {
   assert.equal(failed.attemptsMade, 1);
 });
 
-test('a 429 is retried by the queue (not inside the client) and then completes; metrics count it all', async () => {
+test('a 429 delays the job for Retry-After (not inside the client, no attempt used) and then it completes; metrics count it all', async () => {
   sim.setRateLimit({ method: 'chat.postMessage', count: 1, retryAfterSeconds: 1 });
   const text = `<@U0000002> rate limited ${prefix}`;
+  const before = sim.apiCalls('chat.postMessage').length;
   const { job } = await enqueue('events_api', appMentionPayload({ text }));
   const done = await settled(job, 'completed');
-  assert.equal(done.attemptsMade, 2, 'one failed attempt, then one that passed');
-  assert.ok(sim.apiCalls('chat.postMessage').some((c) => c.ok && String(c.args.text).includes(text)));
+  assert.equal(done.attemptsMade, 1, 'the delay used no attempt');
+  // A 429 is answered before the body is read: its record has no args.
+  const calls = sim.apiCalls('chat.postMessage').slice(before);
+  assert.deepEqual(calls.map((c) => c.status), [429, 200]);
+  assert.ok(String(calls[1]!.args.text).includes(text));
+  assert.ok(calls[1]!.at - calls[0]!.at >= 1000, 'called again only after Retry-After');
   assert.equal(await metric('socketworks_worker_rate_limited_total', { method: 'chat.postMessage' }), 1);
-  assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'retried' }), 1);
+  assert.equal(await metric('socketworks_worker_rate_limit_delays_total', { method: 'chat.postMessage' }), 1);
+  assert.equal(await metric('socketworks_worker_rate_limit_delay_seconds_count', { method: 'chat.postMessage' }), 1);
+  assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'delayed' }), 1);
+  assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'retried' }), 0);
   // Earlier tests: the failed jobs (channel_not_found, two 'fail's, invalid data) and the completed ones.
   assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'failed' }), 4);
   assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'commands', outcome: 'completed' }), 1);

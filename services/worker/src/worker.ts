@@ -2,7 +2,7 @@
 // metrics and the ops server. main.ts only adds config parsing and signal handling.
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { App } from '@socketworks/framework';
+import { App, RedisInstallationStore } from '@socketworks/framework';
 import { bullPrefix } from '@socketworks/protocol';
 import {
   checkRedis,
@@ -50,19 +50,28 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   const registry = deps.registry ?? createMetricsRegistry('worker');
   const metrics = createWorkerMetrics(registry);
 
+  // Job state (recorded effects, rate-limit pauses, response_url uses) and installations: short
+  // command retries, reconnecting forever. Closed last, after running jobs drained.
+  const stateRedis = createRedisConnection(config.REDIS_URL, { role: 'command', name: 'worker:state', logger });
   const app = new App({
     logger,
-    token: config.SLACK_BOT_TOKEN,
+    ...(config.SLACK_INSTALLATION_STORE === 'redis'
+      ? { installationStore: new RedisInstallationStore({ redis: stateRedis, keyPrefix: config.QUEUE_PREFIX }) }
+      : { token: config.SLACK_BOT_TOKEN }),
+    redis: stateRedis,
+    keyPrefix: config.QUEUE_PREFIX,
+    effectsTtlSeconds: config.QUEUE_DEDUPE_WINDOW_SECONDS,
     slackApiUrl: config.SLACK_API_URL,
     onRateLimited: ({ method, retryAfterSeconds }) => {
       metrics.rateLimited.inc({ method });
-      logger.warn({ method, retry_after_seconds: retryAfterSeconds }, 'Slack rate limited a Web API call; the job will be retried');
+      logger.warn({ method, retry_after_seconds: retryAfterSeconds }, 'Slack rate limited a Web API call; the method is paused for the team and the job delayed');
     },
   });
   const register = deps.register ?? loadAppModule(config.APP_MODULE);
   try {
     await register(app, { env: deps.appEnv ?? {} });
   } catch (err) {
+    stateRedis.disconnect();
     throw new WorkerError('ERR_WORKER_APP_REGISTER', `the app's register function failed: ${describeError(err).message}`, { cause: err });
   }
 
@@ -91,6 +100,7 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   } catch (err) {
     await closeAll(served, ops, logger);
     await sync?.close();
+    stateRedis.disconnect();
     throw err;
   }
   logger.info(
@@ -108,8 +118,9 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
       // the ops server last so /metrics can be scraped while jobs drain.
       stopping = true;
       await closeAll(served, ops, logger);
-      // Last: jobs still draining above may publish their ack answers.
+      // Last: jobs still draining above may publish their ack answers and record their effects.
       await sync?.close();
+      await stateRedis.quit().catch(() => stateRedis.disconnect());
     },
   };
 }
@@ -130,6 +141,7 @@ function serveQueue(
     concurrency,
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     autorun: true,
   });
   let lastError = '';
@@ -140,20 +152,25 @@ function serveQueue(
     lastError = described.message;
     logger.warn({ queue: name, err: described }, 'queue worker error');
   });
-  worker.on('completed', () => {
+  worker.on('completed', (job: Job) => {
     lastError = '';
     metrics.jobs.inc({ queue: name, outcome: 'completed' });
+    // The job will not run again: its recorded effects can go (else they expire with the dedupe window).
+    if (job.id) {
+      parts.app.forgetJob(job.id).catch((err: unknown) => logger.warn({ queue: name, job_id: job.id, err: describeError(err) }, 'could not drop a completed job\'s effect record; it expires by itself'));
+    }
   });
   worker.on('failed', (job: Job | undefined, err: Error) => {
     // BullMQ sets finishedOn only when the job will not run again (attempts used up, or
     // UnrecoverableError); otherwise it is back in the delayed set for a retry.
     const outcome: JobOutcome = job && !job.finishedOn ? 'retried' : 'failed';
     metrics.jobs.inc({ queue: name, outcome });
-    const data = (job?.data ?? {}) as { envelope_id?: unknown };
+    const data = (job?.data ?? {}) as { envelope_id?: unknown; payload?: { event_id?: unknown } };
     const fields = {
       queue: name,
       job_id: job?.id,
       ...(typeof data.envelope_id === 'string' ? { envelope_id: data.envelope_id } : {}),
+      ...(typeof data.payload?.event_id === 'string' ? { event_id: data.payload.event_id } : {}),
       attempts_made: job?.attemptsMade,
       max_attempts: job?.opts.attempts,
       err: describeError(err),
