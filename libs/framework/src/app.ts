@@ -37,6 +37,7 @@ import type {
   SayFn,
   ShortcutArgs,
   ViewArgs,
+  ViewOutput,
 } from './types';
 import { WebClients, type RateLimitedInfo } from './web-clients';
 
@@ -356,9 +357,15 @@ function listenerArgs(incoming: Incoming, common: CommonParts): AnyListenerArgs 
     case 'command':
       return { ...common, kind: 'command', payload: incoming.body, command: incoming.body, body: incoming.body };
     case 'action':
-      return { ...common, kind: 'action', payload: incoming.action, action: incoming.action, body: incoming.body };
-    case 'view':
-      return { ...common, kind: 'view', payload: incoming.body.view, view: incoming.body.view, body: incoming.body };
+      // Slack sends a trigger_id with every block_actions; typed as present, as in Bolt.
+      return { ...common, kind: 'action', payload: incoming.action, action: incoming.action, body: incoming.body as ActionArgs['body'] };
+    case 'view': {
+      // `view.state` is typed as always there (Bolt's ViewOutput); a payload without one gets an empty state.
+      const original = incoming.body.view;
+      const view: ViewOutput = original.state ? (original as ViewOutput) : { ...original, state: { values: {} } };
+      const body = (view === original ? incoming.body : { ...incoming.body, view }) as ViewArgs['body'];
+      return { ...common, kind: 'view', payload: view, view, body };
+    }
     case 'shortcut':
       return { ...common, kind: 'shortcut', payload: incoming.body, shortcut: incoming.body, body: incoming.body };
     case 'options':

@@ -11,6 +11,7 @@ export type {
   ErrorHandler,
   ErrorHandlerExtras,
   EventArgs,
+  ListenerEvent,
   ListenerKind,
   MessageArgs,
   Middleware,
@@ -25,6 +26,7 @@ export type {
   ShortcutArgs,
   ViewAckResponse,
   ViewArgs,
+  ViewOutput,
 } from './types';
 export type { ActionConstraints, OptionsConstraints, Pattern, ShortcutConstraints, ViewConstraints } from './constraints';
 export {

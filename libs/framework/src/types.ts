@@ -1,6 +1,7 @@
 // What listeners receive, named as Bolt for JS names it, so a Bolt handler moves over with little
 // change. Each kind of listener gets its own argument type; `kind` tells them apart in global
 // middleware (`if (args.kind === 'event') args.event…`).
+import type { SlackEvent as SlackTypesEvent } from '@slack/types';
 import type { ChatPostMessageArguments, ChatPostMessageResponse, WebClient } from '@slack/web-api';
 import type {
   BlockAction,
@@ -9,11 +10,13 @@ import type {
   EventCallbackPayload,
   EventOfType,
   GlobalShortcutPayload,
+  KnownEvents,
   MessageEvent,
   MessageShortcutPayload,
   SlashCommandPayload,
   ViewClosedPayload,
   ViewPayload,
+  ViewState,
   ViewSubmissionPayload,
 } from '@socketworks/protocol';
 import type { Logger } from '@socketworks/runtime';
@@ -68,9 +71,9 @@ export interface RespondResult {
 export type RespondFn = (message: string | RespondArguments) => Promise<RespondResult>;
 
 /**
- * Records the ack answer (PROTOCOL.md §4.3). The connector has already acked by the time a worker
- * runs; the answer is returned from `dispatch` (and handed to `onAck`) for the sync lane to carry.
- * A string is sent as `{ text }`.
+ * Records the ack answer (PROTOCOL.md §4.3) and hands it to `DispatchOptions.onAck` at once: on
+ * the sync lane the worker publishes it to the connector, which is holding the envelope's ack and
+ * sends the answer in it (within its budget). A string is sent as `{ text }`, as in Bolt.
  */
 export type AckFn<R> = (response?: R | string) => Promise<void>;
 
@@ -105,13 +108,29 @@ interface CommonArgs {
   respond: RespondFn;
 }
 
+/**
+ * The event an `app.event(type)` listener gets: ours when `KnownEvents` has the type (narrowest),
+ * else the type `@slack/types` gives it — what Bolt for JS gives the same listener, so Bolt code
+ * like `event.user.id` in a `team_join` listener type-checks — else a generic event.
+ */
+export type ListenerEvent<T extends string> = string extends T
+  ? EventOfType<T>
+  : T extends keyof KnownEvents
+    ? KnownEvents[T]
+    : [Extract<SlackTypesEvent, { type: T }>] extends [never]
+      ? EventOfType<T>
+      : Extract<SlackTypesEvent, { type: T }>;
+
+/** A view as listeners get it: `state` is always there (Slack sends it; `{ values: {} }` otherwise), as in Bolt's `ViewOutput`. */
+export type ViewOutput = ViewPayload & { state: ViewState };
+
 export interface EventArgs<T extends string = string> extends CommonArgs {
   kind: 'event';
-  payload: EventOfType<T>;
-  event: EventOfType<T>;
+  payload: ListenerEvent<T>;
+  event: ListenerEvent<T>;
   /** The message, for `message` events (as in Bolt); undefined for other events. */
   message: T extends 'message' ? MessageEvent : string extends T ? MessageEvent | undefined : undefined;
-  body: EventCallbackPayload<EventOfType<T>>;
+  body: EventCallbackPayload<ListenerEvent<T>>;
   /** Events were acked by the connector already: a no-op that resolves. */
   ack: () => Promise<void>;
 }
@@ -138,15 +157,16 @@ export interface ActionArgs extends CommonArgs {
   /** The first (in practice the only) action of the payload, as in Bolt. */
   payload: BlockAction;
   action: BlockAction;
-  body: BlockActionsPayload;
+  /** `trigger_id` is typed as always there, as in Bolt (Slack sends one with every `block_actions`). */
+  body: BlockActionsPayload & { trigger_id: string };
   ack: AckFn<Record<string, unknown>>;
 }
 
 export interface ViewArgs extends CommonArgs {
   kind: 'view';
-  payload: ViewPayload;
-  view: ViewPayload;
-  body: ViewSubmissionPayload | ViewClosedPayload;
+  payload: ViewOutput;
+  view: ViewOutput;
+  body: (ViewSubmissionPayload | ViewClosedPayload) & { view: ViewOutput };
   ack: AckFn<ViewAckResponse>;
 }
 
@@ -197,8 +217,8 @@ export interface DispatchOptions {
   /** The job's logger (bound to `envelope_id`, job id, …); the app's logger when absent. */
   logger?: Logger;
   /**
-   * Called once, at the first `ack()`, with its answer: the sync lane will use it to send the ack
-   * before the listener finishes. Its rejection fails the dispatch.
+   * Called once, at the first `ack()`, with its answer (awaited by that `ack()`): the sync lane
+   * uses it to send the ack before the listener finishes. Its rejection fails the dispatch.
    */
   onAck?: (response: unknown) => unknown;
 }
