@@ -27,7 +27,7 @@ before(async () => {
   redisUrl = await getTestRedisUrl();
   sim = await SlackSim.start({ redeliveryTimeoutMs: 1000 });
   const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl, logLevel: 'debug' };
-  worker = await startWorkerProcess({ ...common, env: { WORKER_QUEUES: 'events:16,interactive:8,commands:8' } });
+  worker = await startWorkerProcess({ ...common, env: { WORKER_QUEUES: 'events:16,interactive:8,commands:8,sync:8' } });
   connector = await startConnectorProcess({ ...common, sockets: 2 });
 });
 
