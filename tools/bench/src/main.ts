@@ -1,2 +1,119 @@
-// placeholder: replaced by the benchmark CLI
-export {};
+// `npm run bench [-- options]`: runs the benchmark and writes bench-results/. See README.md.
+import { resolve } from 'node:path';
+import { REPO_ROOT } from '@socketworks/testing';
+import { Bench, type BenchOptions } from './bench';
+import { writeOutputs } from './output';
+import { planNamed } from './plan';
+import type { SystemName } from './result-types';
+
+const USAGE = `usage: npm run bench [-- options]
+  --quick                   reduced set, under two minutes
+  --plan full|quick|tiny    (tiny: the integration test's few hundred envelopes)
+  --out DIR                 where to write results (default: bench-results/ at the repository root)
+  --redis-url URL           use this Redis instead of a private redis-server on a spare port
+  --connectors N            connector processes in the comparison (default 2)
+  --sockets-per-connector N SLACK_CONNECTIONS of each (default 1)
+  --workers N               worker processes in the comparison (default 2)
+  --systems a,b             socketworks,bolt (default both)`;
+
+export interface CliOptions {
+  bench: Omit<BenchOptions, 'log'>;
+  outDir: string;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  let plan = 'full';
+  let outDir = resolve(REPO_ROOT, 'bench-results');
+  const bench: Omit<BenchOptions, 'log' | 'plan' | 'command'> = {};
+  const int = (v: string | undefined, name: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a whole number ≥ 1`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new RangeError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick':
+        plan = 'quick';
+        break;
+      case '--plan':
+        plan = value();
+        break;
+      case '--out':
+        outDir = resolve(value());
+        break;
+      case '--redis-url':
+        bench.redisUrl = value();
+        break;
+      case '--connectors':
+        bench.connectors = int(value(), arg);
+        break;
+      case '--sockets-per-connector':
+        bench.socketsPerConnector = int(value(), arg);
+        break;
+      case '--workers':
+        bench.workers = int(value(), arg);
+        break;
+      case '--systems': {
+        const systems = value().split(',').map((s) => s.trim());
+        for (const s of systems) if (s !== 'socketworks' && s !== 'bolt') throw new RangeError(`--systems: unknown system ${s}`);
+        bench.systems = systems as SystemName[];
+        break;
+      }
+      case '-h':
+      case '--help':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new RangeError(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  return { bench: { ...bench, plan: planNamed(plan), command }, outDir };
+}
+
+async function main(): Promise<void> {
+  let cli: CliOptions;
+  try {
+    cli = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  const t0 = Date.now();
+  const log = (line: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  const bench = new Bench({ ...cli.bench, log });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping every process the benchmark started`);
+    void bench.abort().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await bench.run();
+    result.processes = bench.startedProcesses();
+    const files = await writeOutputs(result, cli.outDir);
+    log(`done in ${(result.wallMs / 1000).toFixed(1)} s; wrote ${files.map((f) => f.replace(`${REPO_ROOT}/`, '')).join(', ')}`);
+    for (const t of result.targets) log(`  ${t.pass === null ? 'n/a ' : t.pass ? 'MET ' : 'MISS'} ${t.text}: ${t.measured}`);
+    if (result.failures.length > 0) {
+      log(`${result.failures.length} scenario(s) failed: see "failures" in the JSON`);
+      process.exitCode = 1;
+    }
+  } catch (err) {
+    if (!stopping) {
+      process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+if (require.main === module) void main();

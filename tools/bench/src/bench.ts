@@ -1,0 +1,553 @@
+// The benchmark run: Redis (a private redis-server unless told otherwise), the enqueue ceiling,
+// one connector alone, every scenario against Socketworks and against the Bolt reference, and the
+// worker-scaling series. Each system run gets a fresh simulator process and a fresh queue prefix,
+// is sampled every 250 ms, and is stopped (with everything it started) before the next begins.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { bullPrefix } from '@socketworks/protocol';
+import { createQueues } from '@socketworks/runtime';
+import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
+import type { Mix } from './envelopes';
+import { forkChild } from './ipc';
+import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
+import { machineInfo } from './machine';
+import { countFor, type Plan } from './plan';
+import { ProcessRegistry } from './processes';
+import {
+  RESULT_VERSION,
+  type BenchResult,
+  type CeilingRun,
+  type Measured,
+  type SaturationRun,
+  type ScalingPoint,
+  type Scenario,
+  type Step,
+  type SystemName,
+  type SystemRun,
+} from './result-types';
+import { ProcessSampler, SAMPLE_INTERVAL_MS } from './sampler';
+import { round1 } from './stats';
+import {
+  ENTRIES,
+  startBolt,
+  startConnectors,
+  startSimHost,
+  startSocketworks,
+  startWorkers,
+  stopSimHost,
+  waitForSockets,
+  type Context,
+  type RunningSystem,
+  type SimHost,
+  type SocketworksOptions,
+} from './systems';
+import { evaluateTargets, scalingLimit } from './targets';
+import type { CeilingArgs, CeilingResult } from './enqueue-ceiling';
+
+export interface BenchOptions {
+  plan: Plan;
+  /** The command line, as printed in the report. */
+  command: string;
+  /** Use this Redis instead of a private redis-server (its other clients then add noise). */
+  redisUrl?: string;
+  /** Socketworks deployment for the comparison. @defaultValue 2 connectors × 1 socket, 2 workers */
+  connectors?: number;
+  socketsPerConnector?: number;
+  workers?: number;
+  /** @defaultValue both */
+  systems?: SystemName[];
+  log?: (line: string) => void;
+}
+
+/** Slack's own redelivery timeout; the simulator's default. */
+const SIM_REDELIVERY_TIMEOUT_MS = 3000;
+/** The connector's default SLACK_CONNECTIONS: what "one connector" holds. */
+const CONNECTOR_ONLY_SOCKETS = 2;
+/**
+ * Without workers, only events measure the connector's own enqueue → ack path: a slash command's
+ * ack waits on the sync lane for a worker's ack() (SYNC_ACK_BUDGET_MS), which no one gives here.
+ */
+const CONNECTOR_ONLY_MIX: Mix = 'events';
+
+type Kind = SystemName | 'connector';
+
+interface Setup {
+  workers?: number;
+  workerEnv?: Record<string, string>;
+  benchAppModule?: boolean;
+  handlerEnv?: Record<string, string>;
+}
+
+export class Bench {
+  private readonly registry = new ProcessRegistry();
+  private readonly sampler = new ProcessSampler();
+  private readonly ctx: Context = { registry: this.registry, sampler: this.sampler };
+  private readonly log: (line: string) => void;
+  private readonly connectors: number;
+  private readonly socketsPerConnector: number;
+  private readonly workers: number;
+  private privateRedis: PrivateRedis | undefined;
+  private redisUrl = '';
+  private admin: Redis | undefined;
+  private redisPid = 0;
+  private aborted = false;
+  private readonly failures: BenchResult['failures'] = [];
+
+  constructor(private readonly options: BenchOptions) {
+    this.log = options.log ?? (() => undefined);
+    this.connectors = options.connectors ?? 2;
+    this.socketsPerConnector = options.socketsPerConnector ?? 1;
+    this.workers = options.workers ?? 2;
+  }
+
+  /** Ctrl-C: kill everything now (the run's promise rejects or resolves soon after). */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    this.registry.killAllNow();
+    await this.sampler.stop();
+    this.admin?.disconnect();
+    await this.privateRedis?.stop();
+  }
+
+  async run(): Promise<BenchResult> {
+    const started = Date.now();
+    const plan = this.options.plan;
+    const systems = this.options.systems ?? ['socketworks', 'bolt'];
+    try {
+      await this.startRedis();
+      this.sampler.start();
+      const machine = await machineInfo(this.admin!);
+      this.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, Redis ${machine.redis}; plan ${plan.name}`);
+
+      const ceilingRuns = plan.ceiling ? await this.guard('enqueue-ceiling', 'redis', () => this.ceiling(plan.ceiling!), []) : [];
+      const best = ceilingRuns.reduce<CeilingRun | null>((a, b) => (a === null || b.jobsPerSecond > a.jobsPerSecond ? b : a), null);
+
+      const connectorOnly = await this.connectorOnly(plan);
+      const ratio = best && connectorOnly.saturation ? round1((connectorOnly.saturation.sustainedPerSecond / best.jobsPerSecond) * 100) / 100 : null;
+
+      const scenarios = await this.scenarios(plan, systems);
+      const saturation: BenchResult['saturation'] = {};
+      if (plan.saturationRates.length > 0) {
+        for (const system of systems) {
+          const run = await this.guard('saturation', system, () => this.saturation(system, plan.saturationRates, plan), null);
+          if (run) saturation[system] = run;
+        }
+      }
+      const scaling = plan.scaling && systems.includes('socketworks') ? await this.guard('worker-scaling', 'socketworks', () => this.scaling(plan), []) : [];
+
+      const result: BenchResult = {
+        version: RESULT_VERSION,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date().toISOString(),
+        wallMs: Date.now() - started,
+        command: this.options.command,
+        quick: plan.name === 'quick',
+        runCount: 1,
+        machine,
+        config: {
+          connectors: this.connectors,
+          socketsPerConnector: this.socketsPerConnector,
+          workers: this.workers,
+          redis: this.privateRedis ? 'private' : 'external',
+          saturationP99LimitMs: plan.saturationP99LimitMs,
+          bucketMs: BUCKET_MS,
+          sampleIntervalMs: SAMPLE_INTERVAL_MS,
+          simRedeliveryTimeoutMs: SIM_REDELIVERY_TIMEOUT_MS,
+        },
+        ceiling: { best, runs: ceilingRuns },
+        connectorOnly: { ...connectorOnly, ratioToCeiling: ratio },
+        scenarios,
+        saturation,
+        scaling: { handlerCpuMs: plan.scaling?.cpuMs ?? 0, points: scaling, limit: scalingLimit(scaling, machine.nproc) },
+        targets: [],
+        otherLoadPct: null,
+        processes: [],
+        failures: this.failures,
+      };
+      result.targets = evaluateTargets(result);
+      result.otherLoadPct = otherLoad(result);
+      return result;
+    } finally {
+      await this.shutdown();
+    }
+  }
+
+  /** Every process started by this run (the private redis-server included). */
+  startedProcesses(): BenchResult['processes'] {
+    const list = this.registry.started();
+    if (this.privateRedis && this.redisPid) list.push({ name: 'redis', pid: this.redisPid });
+    return list;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.sampler.stop();
+    await this.registry.stopAll(5000);
+    this.admin?.disconnect();
+    await this.privateRedis?.stop();
+    this.registry.dispose();
+  }
+
+  private async startRedis(): Promise<void> {
+    if (this.options.redisUrl) {
+      this.redisUrl = this.options.redisUrl;
+    } else {
+      this.privateRedis = await startPrivateRedis();
+      this.redisUrl = this.privateRedis.url;
+    }
+    this.admin = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    this.admin.on('error', (err) => this.log(`redis (bench admin connection): ${err.message}`));
+    const info = await this.admin.info('server');
+    this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
+    this.sampler.trackRedis('redis', this.redisPid, this.admin);
+  }
+
+  private async cleanRedis(prefix: string): Promise<void> {
+    if (this.privateRedis) await this.admin!.flushall();
+    else await deleteKeys(this.redisUrl, `{${prefix}}*`);
+  }
+
+  /** Runs `fn`; on failure records it and returns `fallback` so the rest of the run goes on. */
+  private async guard<T>(scenario: string, system: string, fn: () => Promise<T>, fallback: T): Promise<T> {
+    if (this.aborted) throw new Error('aborted');
+    try {
+      return await fn();
+    } catch (err) {
+      if (this.aborted) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      this.failures.push({ scenario, system, error: message.slice(0, 2000) });
+      this.log(`  ${scenario} / ${system} FAILED: ${message.split('\n')[0]}`);
+      await this.registry.stopAll(3000);
+      return fallback;
+    }
+  }
+
+  // --- one system run ---
+
+  private async withSystem<T>(kind: Kind, setup: Setup, fn: (sim: SimHost, sys: RunningSystem, prefix: string) => Promise<T>): Promise<T> {
+    const prefix = `bench-${kind}-${randomBytes(3).toString('hex')}`;
+    const sim = await startSimHost(this.ctx);
+    let sys: RunningSystem | undefined;
+    try {
+      if (kind === 'bolt') sys = await startBolt(this.ctx, sim, { handlerEnv: setup.handlerEnv });
+      else sys = await startSocketworks(this.ctx, sim, this.socketworksOptions(kind, prefix, setup));
+      return await fn(sim, sys, prefix);
+    } finally {
+      await sys?.stop();
+      await stopSimHost(this.ctx, sim);
+      await this.registry.stopAll(5000);
+      await this.cleanRedis(prefix);
+    }
+  }
+
+  private socketworksOptions(kind: Kind, prefix: string, setup: Setup): SocketworksOptions {
+    return {
+      redisUrl: this.redisUrl,
+      queuePrefix: prefix,
+      connectors: kind === 'connector' ? 1 : this.connectors,
+      socketsPerConnector: kind === 'connector' ? CONNECTOR_ONLY_SOCKETS : this.socketsPerConnector,
+      workers: kind === 'connector' ? 0 : (setup.workers ?? this.workers),
+      workerEnv: setup.workerEnv,
+      benchAppModule: setup.benchAppModule,
+    };
+  }
+
+  /** One load with its resource usage and event-loop lag. */
+  private async measure(sim: SimHost, sys: RunningSystem, spec: LoadSpec): Promise<Measured & { load: LoadResult }> {
+    await sys.lag(); // resets each process's histogram: what follows is this load's
+    const timeoutMs = expectedMs(spec) + spec.settleTimeoutMs + 60000;
+    const load = await sim.call<LoadResult>('load', spec, timeoutMs);
+    const eventLoopMs = { ...(await sys.lag()), sim: load.simEventLoopMs };
+    return { load, eventLoopMs, ...this.usage(load.startedAt, load.endedAt) };
+  }
+
+  private usage(from: number, to: number): Pick<Measured, 'usage' | 'machineBusyPct'> {
+    const usage = this.sampler.usage(from, to).filter((u) => u.rssPeakMb > 0);
+    return { usage, machineBusyPct: this.sampler.machineBusyPct(from, to) };
+  }
+
+  private async single(kind: Kind, setup: Setup, spec: LoadSpec): Promise<SystemRun> {
+    return this.withSystem(kind, setup, async (sim, sys) => {
+      const m = await this.measure(sim, sys, spec);
+      return { system: kind, sockets: sys.sockets, ...m };
+    });
+  }
+
+  // --- sections ---
+
+  private async ceiling(plan: NonNullable<Plan['ceiling']>): Promise<CeilingRun[]> {
+    this.log('enqueue ceiling: BullMQ Queue.add in a tight loop, one process, no sockets');
+    const child = await forkChild<{ pid: number }>({ name: 'ceiling', entry: ENTRIES.ceiling, env: {}, onSpawn: (c) => this.registry.add('ceiling', c) });
+    this.sampler.trackPid('ceiling', child.pid);
+    const runs: CeilingRun[] = [];
+    try {
+      for (const producers of plan.producers) {
+        const prefix = `bench-ceiling-${randomBytes(3).toString('hex')}`;
+        const from = Date.now();
+        const args: CeilingArgs = { redisUrl: this.redisUrl, queuePrefix: prefix, producers, durationMs: plan.seconds * 1000 };
+        const r = await child.call<CeilingResult>('measure', args, plan.seconds * 1000 + 30000);
+        runs.push({ ...r, usage: this.usage(from, Date.now()).usage.filter((u) => u.name === 'ceiling' || u.name === 'redis') });
+        this.log(`  ${producers} producers: ${r.jobsPerSecond} enqueues/s`);
+        await this.cleanRedis(prefix);
+      }
+    } finally {
+      await this.registry.stop(child.child, 3000);
+    }
+    return runs;
+  }
+
+  private async connectorOnly(plan: Plan): Promise<Omit<BenchResult['connectorOnly'], 'ratioToCeiling'>> {
+    const steady: SystemRun[] = [];
+    let seqBase = 0;
+    for (const s of plan.connector.steady) {
+      this.log(`connector alone: ${s.rate}/s for ${s.seconds} s`);
+      const spec = this.spec(plan, { rate: s.rate, count: countFor(s.rate, s.seconds), seqBase, expectAnswers: false, mix: CONNECTOR_ONLY_MIX });
+      seqBase += spec.count;
+      const run = await this.guard(`connector-steady-${s.rate}`, 'connector', () => this.single('connector', {}, spec), null);
+      if (run) {
+        steady.push(run);
+        this.log(`  ${brief(run.load)}`);
+      }
+    }
+    let refresh: SystemRun | null = null;
+    if (plan.connector.refresh) {
+      const r = plan.connector.refresh;
+      this.log(`connector alone: refresh_requested every ${r.everyMs / 1000} s at ${r.rate}/s`);
+      const spec = this.spec(plan, { rate: r.rate, count: countFor(r.rate, r.seconds), seqBase, expectAnswers: false, refreshEveryMs: r.everyMs, mix: CONNECTOR_ONLY_MIX });
+      refresh = await this.guard('connector-refresh', 'connector', () => this.single('connector', {}, spec), null);
+      if (refresh) this.log(`  ${brief(refresh.load)}`);
+    }
+    const saturation = plan.connector.saturation ? await this.guard('connector-saturation', 'connector', () => this.saturation('connector', plan.connectorSaturationRates, plan), null) : null;
+    return { steady, refresh, saturation };
+  }
+
+  private spec(
+    plan: Plan,
+    s: { rate: number | 'burst'; count: number; seqBase?: number; expectAnswers?: boolean; refreshEveryMs?: number; dropEveryMs?: number; settleMs?: number; mix?: Mix },
+  ): LoadSpec {
+    return {
+      count: s.count,
+      ratePerSecond: s.rate,
+      mix: s.mix ?? plan.mix,
+      seqBase: s.seqBase ?? 0,
+      refreshEveryMs: s.refreshEveryMs,
+      dropEveryMs: s.dropEveryMs,
+      expectAnswers: s.expectAnswers ?? true,
+      settleTimeoutMs: s.settleMs ?? plan.settleMs,
+    };
+  }
+
+  private async scenarios(plan: Plan, systems: SystemName[]): Promise<Scenario[]> {
+    const defs: Array<{ id: string; title: string; offered: string; spec: LoadSpec; setup: Record<SystemName, Setup> }> = [];
+    for (const s of plan.steady) {
+      defs.push({
+        id: `steady-${s.rate}`,
+        title: `Steady ${s.rate.toLocaleString('en-US')}/s`,
+        offered: `${countFor(s.rate, s.seconds)} envelopes at ${s.rate}/s (${s.seconds} s), ${plan.mix} mix`,
+        spec: this.spec(plan, { rate: s.rate, count: countFor(s.rate, s.seconds) }),
+        setup: { socketworks: {}, bolt: {} },
+      });
+    }
+    if (plan.slow) {
+      const s = plan.slow;
+      const perWorker = Math.ceil((s.rate * (s.delayMs / 1000) * 1.5) / this.workers);
+      const queues = `events:${perWorker},interactive:${perWorker},commands:${perWorker},sync:${perWorker}`;
+      defs.push({
+        id: 'slow-handlers',
+        title: `Handlers taking ${s.delayMs} ms, ${s.rate.toLocaleString('en-US')}/s`,
+        offered: `${countFor(s.rate, s.seconds)} envelopes at ${s.rate}/s; every handler waits ${s.delayMs} ms before answering (worker WORKER_QUEUES=${queues})`,
+        spec: this.spec(plan, { rate: s.rate, count: countFor(s.rate, s.seconds) }),
+        setup: {
+          socketworks: { benchAppModule: true, workerEnv: { BENCH_HANDLER_DELAY_MS: String(s.delayMs), WORKER_QUEUES: queues } },
+          bolt: { handlerEnv: { BENCH_HANDLER_DELAY_MS: String(s.delayMs) } },
+        },
+      });
+    }
+    if (plan.refresh) {
+      const r = plan.refresh;
+      defs.push({
+        id: 'refresh',
+        title: `refresh_requested every ${r.everyMs / 1000} s`,
+        offered: `${countFor(r.rate, r.seconds)} envelopes at ${r.rate}/s; the oldest socket gets disconnect refresh_requested every ${r.everyMs / 1000} s`,
+        spec: this.spec(plan, { rate: r.rate, count: countFor(r.rate, r.seconds), refreshEveryMs: r.everyMs }),
+        setup: { socketworks: {}, bolt: {} },
+      });
+    }
+    if (plan.drop) {
+      const d = plan.drop;
+      defs.push({
+        id: 'drop',
+        title: `Abrupt socket drop every ${d.everyMs / 1000} s`,
+        offered: `${countFor(d.rate, d.seconds)} envelopes at ${d.rate}/s; the oldest socket is terminated (no close frame) every ${d.everyMs / 1000} s`,
+        spec: this.spec(plan, { rate: d.rate, count: countFor(d.rate, d.seconds), dropEveryMs: d.everyMs }),
+        setup: { socketworks: {}, bolt: {} },
+      });
+    }
+    if (plan.burst) {
+      defs.push({
+        id: 'burst',
+        title: `Burst of ${plan.burst.count.toLocaleString('en-US')} at once`,
+        offered: `${plan.burst.count} envelopes handed to the simulator at once (batches of 500)`,
+        spec: this.spec(plan, { rate: 'burst', count: plan.burst.count, settleMs: plan.settleMs * 2 }),
+        setup: { socketworks: {}, bolt: {} },
+      });
+    }
+    const out: Scenario[] = [];
+    for (const def of defs) {
+      const scenario: Scenario = { id: def.id, title: def.title, offered: def.offered, runs: {} };
+      for (const system of systems) {
+        this.log(`${def.title} — ${system}`);
+        const run = await this.guard(def.id, system, () => this.single(system, def.setup[system], def.spec), null);
+        if (run) {
+          scenario.runs[system] = run;
+          this.log(`  ${brief(run.load)}`);
+        }
+      }
+      out.push(scenario);
+    }
+    return out;
+  }
+
+  private async saturation(kind: Kind, rates: number[], plan: Plan): Promise<SaturationRun> {
+    this.log(`saturation — ${kind}: steps ${rates.join(', ')}/s, ${plan.stepSeconds} s each, stop at ack p99 ≥ ${plan.saturationP99LimitMs} ms`);
+    return this.withSystem(kind, {}, async (sim, sys) => {
+      const steps: Step[] = [];
+      let seqBase = 0;
+      for (const rate of rates) {
+        const spec = this.spec(plan, {
+          rate,
+          count: countFor(rate, plan.stepSeconds),
+          seqBase,
+          expectAnswers: kind !== 'connector',
+          settleMs: plan.stepSettleMs,
+          mix: kind === 'connector' ? CONNECTOR_ONLY_MIX : plan.mix,
+        });
+        seqBase += spec.count;
+        const m = await this.measure(sim, sys, spec);
+        const { timeline: _timeline, ...load } = m.load;
+        const why = stepFailure(m.load, plan.saturationP99LimitMs);
+        steps.push({ rate, pass: why === undefined, why, load, usage: m.usage, machineBusyPct: m.machineBusyPct, eventLoopMs: m.eventLoopMs });
+        this.log(`  ${rate}/s: ${brief(m.load)}${why ? ` → stop (${why})` : ''}`);
+        if (why) break;
+      }
+      const passed = steps.filter((s) => s.pass);
+      const top = passed[passed.length - 1];
+      return {
+        system: kind,
+        sockets: sys.sockets,
+        steps,
+        saturationRate: top ? top.rate : null,
+        sustainedPerSecond: top ? top.load.throughput.ackedPerSecond : 0,
+        peakAckedPerSecond: Math.max(0, ...steps.map((s) => s.load.throughput.ackedPerSecond)),
+      };
+    });
+  }
+
+  /**
+   * Workers 1 → 2 → 4 with a fixed CPU cost per handler: the envelopes are enqueued through the
+   * connector while the queues are paused, the workers start and report ready, then the queues are
+   * resumed and the answers timed. Throughput = answers per second, first answer to last.
+   */
+  private async scaling(plan: Plan): Promise<ScalingPoint[]> {
+    const s = plan.scaling!;
+    const points: ScalingPoint[] = [];
+    for (const workers of s.workers) {
+      this.log(`worker scaling: ${workers} worker process(es), ${s.envelopes} envelopes, handler ${s.cpuMs} ms CPU`);
+      const point = await this.guard(`worker-scaling-${workers}`, 'socketworks', () => this.scalingPoint(plan, workers), null);
+      if (point) {
+        points.push(point);
+        this.log(`  ${point.throughputPerSecond} answers/s (${point.answered}/${point.envelopes} in ${point.drainMs} ms)`);
+      }
+    }
+    return points;
+  }
+
+  private async scalingPoint(plan: Plan, workers: number): Promise<ScalingPoint> {
+    const s = plan.scaling!;
+    const prefix = `bench-scaling-${randomBytes(3).toString('hex')}`;
+    const sim = await startSimHost(this.ctx);
+    const connection = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', (err) => this.log(`redis (bench queue control): ${err.message}`));
+    const queues = createQueues(connection, { prefix });
+    for (const q of Object.values(queues)) q.on('error', () => undefined);
+    try {
+      await Promise.all(Object.values(queues).map((q) => q.pause()));
+      const options: SocketworksOptions = {
+        ...this.socketworksOptions('socketworks', prefix, {}),
+        workers,
+        benchAppModule: true,
+        workerEnv: { BENCH_HANDLER_CPU_MS: String(s.cpuMs) },
+      };
+      await Promise.all([startConnectors(this.ctx, sim, options), startWorkers(this.ctx, sim, options)]);
+      await waitForSockets(sim, options.connectors * options.socketsPerConnector);
+      const spec = this.spec(plan, { rate: 'burst', count: s.envelopes, settleMs: 120000 });
+      const loading = sim.call<LoadResult>('load', spec, 200000);
+      // Resume once every envelope is acked (in Redis): from here on only the workers work.
+      let resumed = false;
+      const resume = (async () => {
+        for (let done = false; !done; ) {
+          const stats = await sim.call<{ acked: number }>('stats');
+          if (stats.acked >= s.envelopes) break;
+          done = await Promise.race([loading.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))]);
+        }
+        await Promise.all(Object.values(queues).map((q) => q.resume()));
+        resumed = true;
+        return Date.now();
+      })();
+      const resumedAt = await resume;
+      const load = await loading;
+      if (!resumed) throw new Error('queues were never resumed');
+      const w = load.answerWindow;
+      const answered = load.envelopes.answered;
+      const drainMs = w ? Math.round(w.last - w.first) : 0;
+      const m = this.usage(w ? w.first : resumedAt, w ? w.last : Date.now());
+      return {
+        workers,
+        envelopes: s.envelopes,
+        answered,
+        throughputPerSecond: drainMs > 0 ? Math.round(((answered - 1) * 1000) / drainMs) : 0,
+        drainMs,
+        usage: m.usage,
+        machineBusyPct: m.machineBusyPct,
+        eventLoopMs: { sim: load.simEventLoopMs },
+      };
+    } finally {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      connection.disconnect();
+      await stopSimHost(this.ctx, sim);
+      await this.registry.stopAll(8000);
+      await this.cleanRedis(prefix);
+    }
+  }
+}
+
+function expectedMs(spec: LoadSpec): number {
+  return spec.ratePerSecond === 'burst' ? 0 : (spec.count * 1000) / spec.ratePerSecond;
+}
+
+/** Why a saturation step fails, or undefined when it passes. */
+export function stepFailure(load: LoadResult, limitMs: number): string | undefined {
+  if (load.ackLatencyMs.p99 >= limitMs) return `ack p99 ${load.ackLatencyMs.p99} ms ≥ ${limitMs} ms`;
+  if (load.envelopes.acked < load.envelopes.injected) return `${load.envelopes.injected - load.envelopes.acked} envelopes not acked within the settle time`;
+  return undefined;
+}
+
+function brief(load: LoadResult): string {
+  const e = load.envelopes;
+  return (
+    `acked ${e.acked}/${e.injected}, answered ${e.answered}, lost ${e.lost}, twice ${e.handledTwice}, redelivered ${load.frames.redelivered}, waited ${load.frames.waitedForSocket}; ` +
+    `ack p50/p99/max ${load.ackLatencyMs.p50}/${load.ackLatencyMs.p99}/${load.ackLatencyMs.max} ms, answer p99 ${load.answerLatencyMs.p99} ms, ` +
+    `${load.throughput.ackedPerSecond} acked/s (injected at ${load.injectRate}/s)`
+  );
+}
+
+/** Average machine busy % not used by the benchmark's own processes, over every system run. */
+function otherLoad(result: BenchResult): number | null {
+  const runs: Measured[] = [
+    ...result.connectorOnly.steady,
+    ...(result.connectorOnly.refresh ? [result.connectorOnly.refresh] : []),
+    ...result.scenarios.flatMap((s) => Object.values(s.runs)),
+  ];
+  if (runs.length === 0) return null;
+  const other = runs.map((r) => Math.max(0, r.machineBusyPct - r.usage.reduce((a, u) => a + u.cpuAvgPct, 0)));
+  return round1(other.reduce((a, b) => a + b, 0) / other.length);
+}

@@ -1,0 +1,355 @@
+// bench-results/latest.md from a BenchResult: the machine and command first, then the targets, the
+// side-by-side table, saturation, the connector's own figures, worker scaling, resources, charts,
+// a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
+import type { ChartFile } from './charts';
+import type { LoadResult } from './load-types';
+import type { BenchResult, Measured, SaturationRun, SystemRun } from './result-types';
+import type { ProcessUsage } from './sampler';
+
+const SYSTEM_LABEL: Record<string, string> = { socketworks: 'Socketworks', bolt: 'Bolt (Socket Mode)', connector: 'one connector' };
+
+/** A Markdown table; cells are escaped for `|`. */
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const esc = (c: string | number) => String(c).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+export function ms(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
+  if (v >= 100) return `${Math.round(v)}`;
+  return v.toFixed(v >= 10 ? 1 : 2);
+}
+
+function int(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+function duration(msTotal: number): string {
+  const s = Math.round(msTotal / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+}
+
+function cpuSum(usage: ProcessUsage[], filter: (u: ProcessUsage) => boolean = () => true): number {
+  return Math.round(usage.filter(filter).reduce((a, u) => a + u.cpuAvgPct, 0));
+}
+
+function rssSum(usage: ProcessUsage[], filter: (u: ProcessUsage) => boolean = () => true): number {
+  return Math.round(usage.filter(filter).reduce((a, u) => a + u.rssPeakMb, 0));
+}
+
+/** Processes that belong to the system itself (not the simulator, not Redis). */
+const own = (u: ProcessUsage) => u.name !== 'sim' && u.name !== 'redis';
+
+function usageLine(m: Measured): string {
+  return [...m.usage]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((u) => `${u.name} ${Math.round(u.cpuAvgPct)}% / ${Math.round(u.rssPeakMb)} MB`)
+    .join(', ');
+}
+
+function lagLine(m: Measured): string {
+  return Object.entries(m.eventLoopMs)
+    .filter(([, l]) => Number.isFinite(l.p99))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, l]) => `${name} ${ms(l.p99)}/${ms(l.max)}`)
+    .join(', ');
+}
+
+function loadCells(load: LoadResult): string[] {
+  const e = load.envelopes;
+  const f = load.frames;
+  return [
+    `${int(f.sent)} / ${int(f.acked)} / ${int(f.unacked)}`,
+    `${int(e.injected)} / ${int(e.acked)} / ${int(e.answered)}`,
+    int(e.lost),
+    int(f.redelivered),
+    int(f.waitedForSocket),
+    int(e.handledTwice),
+    `${ms(load.ackLatencyMs.p50)} / ${ms(load.ackLatencyMs.p99)} / ${ms(load.ackLatencyMs.max)}`,
+    byType(load),
+    load.answerLatencyMs.count > 0 ? `${ms(load.answerLatencyMs.p50)} / ${ms(load.answerLatencyMs.p99)}` : '–',
+    int(load.throughput.ackedPerSecond),
+    load.throughput.answeredPerSecond > 0 ? int(load.throughput.answeredPerSecond) : '–',
+  ];
+}
+
+/** Ack p99 per envelope type: slash commands wait for the worker's ack() on the sync lane. */
+function byType(load: LoadResult): string {
+  const t = load.ackLatencyByTypeMs;
+  const cell = (k: string) => (t[k] && t[k].count > 0 ? ms(t[k].p99) : '–');
+  return `${cell('events_api')} / ${cell('interactive')} / ${cell('slash_commands')}`;
+}
+
+const LOAD_HEADER = [
+  'frames sent / acked / unacked',
+  'envelopes injected / acked / answered',
+  'lost',
+  'redelivered',
+  'waited for a socket',
+  'handled twice',
+  'ack p50 / p99 / max (ms)',
+  'ack p99 events / interactive / slash (ms)',
+  'answer p50 / p99 (ms)',
+  'acked/s',
+  'answered/s',
+];
+
+function header(r: BenchResult): string {
+  const m = r.machine;
+  const shared =
+    r.otherLoadPct !== null && r.otherLoadPct >= 10
+      ? `**shared**: on average ${r.otherLoadPct}% of the machine's CPU (of ${m.nproc * 100}%) was used by processes outside the benchmark during loads — figures are noisier than on a quiet machine`
+      : r.otherLoadPct !== null
+        ? `quiet: ${r.otherLoadPct}% of the machine's CPU (of ${m.nproc * 100}%) used by other processes during loads on average`
+        : 'not measured';
+  return [
+    `# Socketworks benchmark${r.quick ? ' (quick run)' : ''}`,
+    '',
+    table(
+      ['', ''],
+      [
+        ['Machine', `${m.nproc} cores (\`nproc\`), ${m.cpuModel}, ${m.memoryGb} GB memory, ${m.os}`],
+        ['Node', m.node],
+        ['Redis', `${m.redis} (${r.config.redis === 'private' ? 'a private redis-server started by the benchmark on a spare port, no persistence' : 'an existing server given with --redis-url'})`],
+        ['Command', `\`${r.command}\``],
+        ['Date', `${r.startedAt} (wall time ${duration(r.wallMs)})`],
+        ['Runs', `${r.runCount} (each scenario once per system; all figures come from this single run)`],
+        ['Other load', `${shared}; 1-minute load average at start ${m.loadAverageAtStart}`],
+      ],
+    ),
+    '',
+    `Socketworks here is ${r.config.connectors} connector process${r.config.connectors > 1 ? 'es' : ''} (${r.config.socketsPerConnector} socket${r.config.socketsPerConnector > 1 ? 's' : ''} each) + ${r.config.workers} worker processes running the bundled example app + Redis. ` +
+      'The reference is a Bolt for JS 4.7 app in Socket Mode in one process, with listeners that do what the example app does. ' +
+      'Both get the same simulator (a fresh process per run), the same offered load and a fresh Redis key prefix; they run one after the other, never at the same time.',
+    '',
+  ].join('\n');
+}
+
+function targetsSection(r: BenchResult): string {
+  const verdict = (p: boolean | null) => (p === null ? 'not measured' : p ? '**met**' : '**missed**');
+  return ['## Targets', '', table(['target', 'measured', 'verdict', 'why (from the measurements)'], r.targets.map((t) => [t.text, t.measured, verdict(t.pass), t.why ?? ''])), ''].join('\n');
+}
+
+function comparisonSection(r: BenchResult): string {
+  const rows: string[][] = [];
+  for (const s of r.scenarios) {
+    for (const system of ['socketworks', 'bolt'] as const) {
+      const run = s.runs[system];
+      if (!run) continue;
+      rows.push([s.title, SYSTEM_LABEL[system]!, ...loadCells(run.load), String(cpuSum(run.usage, own)), String(rssSum(run.usage, own))]);
+    }
+  }
+  if (rows.length === 0) return '';
+  const offered = r.scenarios.map((s) => `- **${s.title}**: ${s.offered}.`).join('\n');
+  return [
+    '## Socketworks and Bolt side by side',
+    '',
+    offered,
+    '',
+    table(['scenario', 'system', ...LOAD_HEADER, 'CPU, % of a core (system only)', 'peak RSS, MB (system only)'], rows),
+    '',
+  ].join('\n');
+}
+
+function saturationRows(run: SaturationRun): string[][] {
+  return run.steps.map((s) => [
+    SYSTEM_LABEL[run.system]!,
+    int(s.rate),
+    int(s.load.injectRate),
+    int(s.load.throughput.ackedPerSecond),
+    `${ms(s.load.ackLatencyMs.p50)} / ${ms(s.load.ackLatencyMs.p99)} / ${ms(s.load.ackLatencyMs.max)}`,
+    s.load.spec.expectAnswers ? `${int(s.load.envelopes.answered)} / ${int(s.load.envelopes.injected)}` : '–',
+    s.pass ? 'pass' : `stop: ${s.why}`,
+    usageLine(s),
+  ]);
+}
+
+function saturationSection(r: BenchResult): string {
+  const runs = [r.saturation.socketworks, r.saturation.bolt].filter((x): x is SaturationRun => x !== undefined);
+  if (runs.length === 0) return '';
+  const summary = runs.map((run) => `- **${SYSTEM_LABEL[run.system]}**: ${run.saturationRate === null ? 'not even the first step kept ack p99 under the limit' : `${int(run.saturationRate)}/s offered (${int(run.sustainedPerSecond)} acked/s)`}; highest acked rate in any step ${int(run.peakAckedPerSecond)}/s.`);
+  return [
+    '## Saturation point',
+    '',
+    `Offered rate stepped up until the first step whose ack p99 reached ${r.config.saturationP99LimitMs} ms (or that left envelopes unacked). Saturation point = the highest passing step.`,
+    '',
+    ...summary,
+    '',
+    table(['system', 'offered/s', 'injected/s', 'acked/s', 'ack p50 / p99 / max (ms)', 'answered / injected', 'step', 'CPU % / peak RSS per process'], runs.flatMap(saturationRows)),
+    '',
+  ].join('\n');
+}
+
+function connectorSection(r: BenchResult): string {
+  const c = r.connectorOnly;
+  const rows: string[][] = [];
+  const add = (label: string, run: SystemRun) => {
+    const conn = run.usage.find((u) => u.name.startsWith('connector'));
+    rows.push([label, ms(run.load.ackLatencyMs.p50), ms(run.load.ackLatencyMs.p99), ms(run.load.ackLatencyMs.max), int(run.load.throughput.ackedPerSecond), int(run.load.frames.waitedForSocket), int(run.load.frames.redelivered), conn ? `${conn.cpuAvgPct}%` : '–']);
+  };
+  for (const run of c.steady) add(`steady ${int(run.load.spec.ratePerSecond as number)}/s`, run);
+  if (c.saturation) {
+    const top = c.saturation.steps.filter((s) => s.pass).pop();
+    if (top) {
+      const conn = top.usage.find((u) => u.name.startsWith('connector'));
+      rows.push([`saturation (${int(top.rate)}/s offered)`, ms(top.load.ackLatencyMs.p50), ms(top.load.ackLatencyMs.p99), ms(top.load.ackLatencyMs.max), int(top.load.throughput.ackedPerSecond), int(top.load.frames.waitedForSocket), int(top.load.frames.redelivered), conn ? `${conn.cpuAvgPct}%` : '–']);
+    }
+  }
+  if (c.refresh) add(`refresh_requested every ${(c.refresh.load.spec.refreshEveryMs ?? 0) / 1000} s at ${int(c.refresh.load.spec.ratePerSecond as number)}/s`, c.refresh);
+  if (rows.length === 0 && !r.ceiling.best) return '';
+  const ceiling = r.ceiling.best
+    ? `Redis enqueue ceiling on this machine: **${int(r.ceiling.best.jobsPerSecond)} BullMQ adds/s** (${r.ceiling.best.producers} concurrent producers in one process, the connector's job shape and options, EXISTS + add per job, no sockets; ${r.ceiling.best.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}). ` +
+      `All ceiling runs: ${r.ceiling.runs.map((x) => `${x.producers} producers → ${int(x.jobsPerSecond)}/s`).join('; ')}.`
+    : 'The Redis enqueue ceiling was not measured in this run.';
+  const ratio = c.ratioToCeiling !== null && c.saturation ? `One connector sustained **${int(c.saturation.sustainedPerSecond)} envelopes/s = ${Math.round(c.ratioToCeiling * 100)}% of the ceiling** (target ≥ 80%).` : '';
+  return [
+    '## One connector, no workers',
+    '',
+    `The connector's own figures: ONE connector process (${c.steady[0]?.sockets ?? 2} sockets), no workers (jobs stay queued), simulator send → ack.`,
+    '',
+    table(['load', 'ack p50 (ms)', 'ack p99 (ms)', 'ack max (ms)', 'envelopes/s', 'waited for a socket', 'redelivered', 'connector CPU'], rows),
+    '',
+    ceiling,
+    ratio,
+    '',
+  ].join('\n');
+}
+
+function scalingSection(r: BenchResult): string {
+  const points = r.scaling.points;
+  if (points.length === 0) return '';
+  const base = points[0]!;
+  const limit =
+    r.scaling.limit === 'cores'
+      ? `**The cores are the limit**: this machine has ${r.machine.nproc} cores, shared by the workers, Redis, the connector and the simulator.`
+      : r.scaling.limit === 'redis'
+        ? '**Redis is the limit**: its one thread is at a full core.'
+        : r.scaling.limit === 'none'
+          ? 'Scaling stayed close to linear over the measured range.'
+          : '';
+  return [
+    '## Worker scaling',
+    '',
+    `Socketworks only. ${int(base.envelopes)} envelopes are enqueued through the connector while the queues are paused; the workers start, report ready, the queues are resumed, and answers are timed from the first to the last. Every handler spends a fixed ${r.scaling.handlerCpuMs} ms of CPU, then answers as the example app does.`,
+    '',
+    table(
+      ['workers', 'answers/s', '% of linear', 'drain time', 'machine busy (of ' + r.machine.nproc * 100 + '%)', 'CPU % / peak RSS per process'],
+      points.map((p) => [
+        String(p.workers),
+        int(p.throughputPerSecond),
+        `${Math.round((p.throughputPerSecond / ((base.throughputPerSecond * p.workers) / base.workers || 1)) * 100)}%`,
+        ms(p.drainMs),
+        `${p.machineBusyPct}%`,
+        usageLine(p),
+      ]),
+    ),
+    '',
+    limit,
+    '',
+  ].join('\n');
+}
+
+function resourcesSection(r: BenchResult): string {
+  const rows: string[][] = [];
+  for (const s of r.scenarios) {
+    for (const system of ['socketworks', 'bolt'] as const) {
+      const run = s.runs[system];
+      if (run) rows.push([s.title, SYSTEM_LABEL[system]!, `${run.machineBusyPct}%`, usageLine(run), lagLine(run)]);
+    }
+  }
+  for (const run of r.connectorOnly.steady) rows.push([`connector alone, ${run.load.spec.ratePerSecond}/s`, 'one connector', `${run.machineBusyPct}%`, usageLine(run), lagLine(run)]);
+  if (rows.length === 0) return '';
+  return [
+    '## Processes: CPU, memory, event loop',
+    '',
+    `CPU is the average % of one core over the load window (100% = one full core); RSS is the peak. Event-loop delay is p99/max in ms during the load (services: their own \`nodejs_eventloop_lag\` metrics; the simulator and the Bolt app: \`monitorEventLoopDelay\`).`,
+    '',
+    table(['scenario', 'system', `machine busy (of ${r.machine.nproc * 100}%)`, 'CPU % / peak RSS MB per process', 'event-loop p99/max ms'], rows),
+    '',
+  ].join('\n');
+}
+
+function chartsSection(charts: ChartFile[]): string {
+  if (charts.length === 0) return '';
+  return ['## Charts', '', ...charts.map((c) => `![${c.title}](charts/${c.name})\n`), ''].join('\n');
+}
+
+function perEnvelopeCpuMs(run: SystemRun | undefined, filter: (u: ProcessUsage) => boolean): number | null {
+  if (!run || run.load.throughput.ackedPerSecond <= 0) return null;
+  return (cpuSum(run.usage, filter) / 100 / run.load.throughput.ackedPerSecond) * 1000;
+}
+
+function sizingSection(r: BenchResult): string {
+  const steady = r.scenarios.find((s) => s.id === 'steady-2000')?.runs.socketworks ?? r.scenarios.find((s) => s.id.startsWith('steady'))?.runs.socketworks;
+  const conn = perEnvelopeCpuMs(steady, (u) => u.name.startsWith('connector'));
+  const work = perEnvelopeCpuMs(steady, (u) => u.name.startsWith('worker'));
+  const redis = perEnvelopeCpuMs(steady, (u) => u.name === 'redis');
+  const rss = (prefix: string) => Math.round(Math.max(0, ...(steady?.usage.filter((u) => u.name.startsWith(prefix)).map((u) => u.rssPeakMb) ?? [0])));
+  const sat = r.connectorOnly.saturation;
+  const lines = [
+    '## Sizing guide (from this run)',
+    '',
+    steady
+      ? `Measured at ${int(steady.load.throughput.ackedPerSecond)} envelopes/s with the example app's handlers (${steady.load.spec.mix} mix):`
+      : 'No steady Socketworks run in this result: the figures below are missing.',
+    '',
+  ];
+  if (steady) {
+    lines.push(
+      `- **Connectors**: ${conn === null ? '–' : conn.toFixed(3)} ms of CPU per envelope (≈ ${conn === null ? '–' : Math.round(conn * 100)}% of a core per 1,000 envelopes/s), ${rss('connector')} MB RSS each.` +
+        (sat ? ` One connector sustained ${int(sat.sustainedPerSecond)}/s with ack p99 under ${r.config.saturationP99LimitMs} ms.` : '') +
+        ' Run at least two replicas (a dropped socket then loses nothing) and keep each under half of what one sustains, so one replica can carry the other\'s load.',
+      `- **Workers**: ${work === null ? '–' : work.toFixed(3)} ms of CPU per envelope for the example app's handlers (one Web API or response_url call each), ${rss('worker')} MB RSS each. ` +
+        'Add your handlers\' own CPU per envelope; a worker process uses one core, so workers ≈ envelopes/s × CPU ms per envelope ÷ 1,000 ÷ 0.7 (70% target), and never more busy worker processes than cores. ' +
+        'For handlers that wait (I/O), set concurrency per worker ≥ envelopes/s × handler seconds ÷ workers, with 50% headroom (`WORKER_QUEUES=events:N`; the slow-handler scenario used this rule).',
+      `- **Redis**: ${redis === null ? '–' : redis.toFixed(3)} ms of Redis CPU per envelope end to end (enqueue, fetch, complete), on one thread.` +
+        (r.ceiling.best ? ` Enqueues alone top out near ${int(r.ceiling.best.jobsPerSecond)}/s on this machine.` : '') +
+        ' Past ~70% of a core at peak, split queues over Redis instances or use Redis Cluster (the key prefix carries a hash tag).',
+      `- **Memory**: finished jobs are kept for \`QUEUE_DEDUPE_WINDOW_SECONDS\` (the dedupe window): Redis memory ≈ envelopes/s × window × job size (a few KB per app mention).`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function methodSection(r: BenchResult): string {
+  return [
+    '## How each figure is measured',
+    '',
+    `- **Load**: the simulator (\`libs/slack-sim\`) runs in its own process with the load generator next to it; envelopes are injected on an absolute schedule (no drift), each numbered in its text or ids so its answer can be matched. Mixed load = of every 20 envelopes, 18 \`app_mention\` events, 1 \`/echo\` slash command, 1 \`block_actions\` click.`,
+    '- **frames sent / acked / unacked**: envelope frames written by the simulator (redeliveries included) and how many got an ack (`sent = acked + unacked`).',
+    '- **envelopes injected / acked / answered**: each injected envelope followed through all its deliveries. *Lost* = never acked and never answered by the end of the settle time. *Handled twice* = answered more than once. *Redelivered* = redelivery frames the simulator sent (events not acked within ' + `${r.config.simRedeliveryTimeoutMs / 1000} s, as Slack does). *Waited for a socket* = deliveries that found no open socket and queued in the simulator.`,
+    '- **ack latency**: simulator send → ack received, per frame, on the simulator\'s monotonic clock. *inject → ack* (charts) also counts time waiting for a socket and redeliveries.',
+    '- **answer latency**: first delivery → the `chat.postMessage` (app mention) or `response_url` POST (`/echo`, button) that answers it.',
+    '- **acked/s, answered/s**: envelopes acked (answered) divided by first send → last ack (answer).',
+    `- **CPU and memory**: \`/proc/<pid>/stat\` (utime + stime) and \`/proc/<pid>/status\` VmRSS every ${r.config.sampleIntervalMs} ms for every process the benchmark started; Redis through its INFO (\`used_cpu_user + used_cpu_sys\`, \`used_memory_rss\`); the machine through \`/proc/stat\`. Averages over each load window.`,
+    '- **Saturation**: rate steps against one running system; a step fails at ack p99 ≥ the limit or when envelopes stay unacked.',
+    '- **Redis enqueue ceiling**: one process, several concurrent producers, `Queue.add` in a tight loop with the connector\'s job data (`toJobData`), job id and default job options, plus the EXISTS the connector sends before each add; no sockets.',
+    '- **Worker scaling**: see its section. **Refresh/drop**: the simulator sends `disconnect refresh_requested` to (or terminates without a close frame) the oldest open socket on schedule.',
+    '',
+  ].join('\n');
+}
+
+function failuresSection(r: BenchResult): string {
+  if (r.failures.length === 0) return '';
+  return ['## Scenarios that failed to run', '', table(['scenario', 'system', 'error'], r.failures.map((f) => [f.scenario, f.system, f.error.split('\n')[0]!])), ''].join('\n');
+}
+
+export function renderMarkdown(result: BenchResult, charts: ChartFile[]): string {
+  return [
+    header(result),
+    targetsSection(result),
+    comparisonSection(result),
+    saturationSection(result),
+    connectorSection(result),
+    scalingSection(result),
+    chartsSection(charts),
+    resourcesSection(result),
+    sizingSection(result),
+    methodSection(result),
+    failuresSection(result),
+  ]
+    .filter((s) => s !== '')
+    .join('\n');
+}

@@ -1,0 +1,130 @@
+// The shape of bench-results/<timestamp>.json (and latest.json). Bump RESULT_VERSION when a field
+// changes meaning.
+import type { LoadResult } from './load-types';
+import type { ProcessUsage } from './sampler';
+import type { EventLoopLag } from './systems';
+import type { StartedProcess } from './processes';
+
+export const RESULT_VERSION = 1;
+
+export type SystemName = 'socketworks' | 'bolt';
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  redis: string;
+  os: string;
+  /** 1-minute load average when the run started: high values mean a shared, noisy machine. */
+  loadAverageAtStart: number;
+}
+
+export interface Measured {
+  /** Processes of this system plus the simulator and Redis, averaged over the load window. */
+  usage: ProcessUsage[];
+  /** Whole machine, 100 per core (200 = both cores of a 2-core machine busy). */
+  machineBusyPct: number;
+  /** Event-loop delay of each Node process during the load (sim included). */
+  eventLoopMs: Record<string, EventLoopLag>;
+}
+
+export interface SystemRun extends Measured {
+  system: SystemName | 'connector';
+  /** Sockets the system held when the load began. */
+  sockets: number;
+  load: LoadResult;
+}
+
+export interface Step extends Measured {
+  rate: number;
+  pass: boolean;
+  /** Why the step failed. */
+  why?: string;
+  load: Omit<LoadResult, 'timeline'>;
+}
+
+export interface SaturationRun {
+  system: SystemName | 'connector';
+  sockets: number;
+  steps: Step[];
+  /** Highest offered rate whose ack p99 stayed under the limit (null: not even the first step). */
+  saturationRate: number | null;
+  /** Acked envelopes/s at that step. */
+  sustainedPerSecond: number;
+  /** Highest acked envelopes/s seen in any step. */
+  peakAckedPerSecond: number;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** What was offered, in words (rate, count, disruptions, handler cost). */
+  offered: string;
+  runs: Partial<Record<SystemName, SystemRun>>;
+}
+
+export interface CeilingRun {
+  producers: number;
+  added: number;
+  durationMs: number;
+  jobsPerSecond: number;
+  usage: ProcessUsage[];
+}
+
+export interface ScalingPoint extends Measured {
+  workers: number;
+  envelopes: number;
+  answered: number;
+  /** Answers per second from the first answer to the last, queue resumed with all workers ready. */
+  throughputPerSecond: number;
+  drainMs: number;
+}
+
+export interface Target {
+  id: string;
+  text: string;
+  measured: string;
+  pass: boolean | null;
+  /** Why it was missed (or why it could not be judged), from what was measured. */
+  why?: string;
+}
+
+export interface BenchResult {
+  version: typeof RESULT_VERSION;
+  startedAt: string;
+  finishedAt: string;
+  wallMs: number;
+  command: string;
+  quick: boolean;
+  /** Times each scenario ran per system in this run. */
+  runCount: number;
+  machine: Machine;
+  config: {
+    connectors: number;
+    socketsPerConnector: number;
+    workers: number;
+    redis: 'private' | 'external';
+    saturationP99LimitMs: number;
+    bucketMs: number;
+    sampleIntervalMs: number;
+    simRedeliveryTimeoutMs: number;
+  };
+  ceiling: { best: CeilingRun | null; runs: CeilingRun[] };
+  connectorOnly: {
+    steady: SystemRun[];
+    refresh: SystemRun | null;
+    saturation: SaturationRun | null;
+    /** sustainedPerSecond / ceiling.best.jobsPerSecond. */
+    ratioToCeiling: number | null;
+  };
+  scenarios: Scenario[];
+  saturation: Partial<Record<SystemName, SaturationRun>>;
+  scaling: { handlerCpuMs: number; points: ScalingPoint[]; limit: string | null };
+  targets: Target[];
+  /** Average whole-machine busy % not explained by the benchmark's own processes, during loads. */
+  otherLoadPct: number | null;
+  processes: StartedProcess[];
+  /** Scenarios that could not run, with the error. */
+  failures: Array<{ scenario: string; system: string; error: string }>;
+}

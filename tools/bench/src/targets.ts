@@ -1,0 +1,160 @@
+// The targets the report is judged by, evaluated from the measured figures, and — where a target
+// is missed — the reason read from what was measured (CPU of each process, Redis, the machine,
+// event-loop lag). Pure functions over a BenchResult.
+import type { BenchResult, Measured, ScalingPoint, SystemRun, Target } from './result-types';
+
+/** Ack p99 the product promises at 2,000 envelopes/s. */
+export const ACK_P99_TARGET_MS = 5;
+/** One connector must sustain this share of the Redis enqueue ceiling. */
+export const CEILING_SHARE_TARGET = 0.8;
+/** Two workers give at least this share of twice one worker's throughput: "close to linear". */
+export const LINEAR_EFFICIENCY = 0.8;
+
+/** The processes that used the most CPU, the machine, and event-loop lag above 20 ms, in one line. */
+export function diagnose(m: Measured, cores: number): string {
+  const top = [...m.usage].sort((a, b) => b.cpuAvgPct - a.cpuAvgPct).slice(0, 4);
+  const busy = m.machineBusyPct;
+  const parts: string[] = [];
+  const full = cores * 100;
+  if (busy >= full * 0.9) parts.push(`the machine was CPU-bound (${busy}% of ${full}%: ${cores} cores)`);
+  else parts.push(`machine ${busy}% busy of ${full}%`);
+  parts.push(`CPU ${top.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}`);
+  const saturated = m.usage.filter((u) => u.cpuAvgPct >= 85);
+  if (saturated.length > 0) parts.push(`${saturated.map((u) => u.name).join(', ')} at a full core`);
+  const lagging = Object.entries(m.eventLoopMs)
+    .filter(([, l]) => Number.isFinite(l.p99) && l.p99 >= 20)
+    .map(([name, l]) => `${name} ${Math.round(l.p99)} ms`);
+  if (lagging.length > 0) parts.push(`event-loop p99 ${lagging.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** What limited worker scaling: 'cores', 'redis', 'none' (still linear), or null without data. */
+export function scalingLimit(points: ScalingPoint[], cores: number): string | null {
+  if (points.length < 2) return null;
+  const base = points[0]!;
+  const last = points[points.length - 1]!;
+  const efficiency = last.throughputPerSecond / ((base.throughputPerSecond * last.workers) / base.workers || 1);
+  if (efficiency >= LINEAR_EFFICIENCY) return 'none';
+  const redis = last.usage.find((u) => u.name === 'redis');
+  if (redis && redis.cpuAvgPct >= 85) return 'redis';
+  if (last.machineBusyPct >= cores * 100 * 0.85 || last.workers >= cores) return 'cores';
+  return 'unclear';
+}
+
+function sw(result: BenchResult, id: string): SystemRun | undefined {
+  return result.scenarios.find((s) => s.id === id)?.runs.socketworks;
+}
+
+export function evaluateTargets(result: BenchResult): Target[] {
+  const cores = result.machine.nproc;
+  const targets: Target[] = [];
+
+  const steady = sw(result, 'steady-2000');
+  targets.push(
+    steady
+      ? {
+          id: 'ack-p99-2000',
+          text: `ack p99 ≤ ${ACK_P99_TARGET_MS} ms at 2,000 envelopes/s (Socketworks, end to end)`,
+          measured: `${steady.load.ackLatencyMs.p99} ms`,
+          pass: steady.load.ackLatencyMs.p99 <= ACK_P99_TARGET_MS,
+          why: steady.load.ackLatencyMs.p99 <= ACK_P99_TARGET_MS ? undefined : diagnose(steady, cores),
+        }
+      : notRun('ack-p99-2000', `ack p99 ≤ ${ACK_P99_TARGET_MS} ms at 2,000 envelopes/s`),
+  );
+
+  const slow = sw(result, 'slow-handlers');
+  if (slow) {
+    const p99 = slow.load.ackLatencyMs.p99;
+    const pass = p99 <= ACK_P99_TARGET_MS;
+    targets.push({
+      id: 'ack-p99-slow-handlers',
+      text: `ack p99 unaffected by 200 ms handlers (still ≤ ${ACK_P99_TARGET_MS} ms)`,
+      measured: `${p99} ms with 200 ms handlers${steady ? ` vs ${steady.load.ackLatencyMs.p99} ms without` : ''}`,
+      pass,
+      why: pass ? undefined : diagnose(slow, cores),
+    });
+  } else targets.push(notRun('ack-p99-slow-handlers', 'ack p99 unaffected by 200 ms handlers'));
+
+  const refresh = sw(result, 'refresh');
+  if (refresh) {
+    const f = refresh.load.frames;
+    const pass = f.waitedForSocket === 0 && f.redelivered === 0 && refresh.load.envelopes.lost === 0;
+    targets.push({
+      id: 'refresh-no-wait',
+      text: 'refresh_requested every 3 s: no envelope waits for a socket, none is redelivered',
+      measured: `${f.waitedForSocket} waited, ${f.redelivered} redelivered, ${refresh.load.envelopes.lost} lost`,
+      pass,
+      why: pass ? undefined : `${diagnose(refresh, cores)}; ${refresh.load.socketsOpened} sockets opened during the load`,
+    });
+  } else targets.push(notRun('refresh-no-wait', 'refresh_requested every 3 s: no wait, no redelivery'));
+
+  const drop = sw(result, 'drop');
+  if (drop) {
+    const e = drop.load.envelopes;
+    const pass = e.lost === 0 && e.handledTwice === 0;
+    targets.push({
+      id: 'drop-no-loss',
+      text: 'abrupt drop every 5 s: no envelope lost or handled twice',
+      measured: `${e.lost} lost, ${e.handledTwice} handled twice, ${e.unanswered} acked but unanswered (${drop.load.frames.redelivered} redeliveries)`,
+      pass,
+      why: pass ? undefined : diagnose(drop, cores),
+    });
+  } else targets.push(notRun('drop-no-loss', 'abrupt drop every 5 s: no loss, no double handling'));
+
+  const ceiling = result.ceiling.best;
+  const sat = result.connectorOnly.saturation;
+  if (ceiling && sat) {
+    const ratio = sat.sustainedPerSecond / ceiling.jobsPerSecond;
+    const pass = ratio >= CEILING_SHARE_TARGET;
+    const top = sat.steps.filter((s) => s.pass).pop() ?? sat.steps[0];
+    const failed = sat.steps.find((s) => !s.pass);
+    targets.push({
+      id: 'connector-vs-ceiling',
+      text: `one connector sustains ≥ ${CEILING_SHARE_TARGET * 100}% of the Redis enqueue ceiling`,
+      measured: `${sat.sustainedPerSecond}/s sustained vs ${ceiling.jobsPerSecond}/s ceiling = ${Math.round(ratio * 100)}%`,
+      pass,
+      why: pass
+        ? undefined
+        : [
+            failed ? `the first failing step (${failed.rate}/s): ${failed.why}; ${diagnose(failed, cores)}` : `no step failed up to ${top?.rate}/s: the plan's highest step is below the ceiling`,
+            `ceiling run: ${ceiling.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}`,
+          ].join('. '),
+    });
+  } else targets.push(notRun('connector-vs-ceiling', `one connector sustains ≥ ${CEILING_SHARE_TARGET * 100}% of the Redis enqueue ceiling`));
+
+  const points = result.scaling.points;
+  if (points.length >= 2) {
+    const base = points[0]!;
+    const rows = points.map((p) => `${p.workers}: ${p.throughputPerSecond}/s (${Math.round((p.throughputPerSecond / (base.throughputPerSecond * (p.workers / base.workers) || 1)) * 100)}% of linear)`);
+    const two = points.find((p) => p.workers === base.workers * 2);
+    const pass = two ? two.throughputPerSecond >= LINEAR_EFFICIENCY * 2 * base.throughputPerSecond : null;
+    const limit = result.scaling.limit;
+    targets.push({
+      id: 'worker-scaling',
+      text: 'workers scale close to linearly until Redis or the cores are the limit',
+      measured: rows.join('; '),
+      pass,
+      why: limitText(limit, cores, points[points.length - 1]!),
+    });
+  } else targets.push(notRun('worker-scaling', 'workers scale close to linearly'));
+  return targets;
+}
+
+function limitText(limit: string | null, cores: number, last: ScalingPoint): string | undefined {
+  switch (limit) {
+    case 'none':
+      return undefined;
+    case 'cores':
+      return `limited by the cores: this machine has ${cores}, and ${last.workers} workers plus Redis, the connector and the simulator share them (machine ${last.machineBusyPct}% busy of ${cores * 100}%)`;
+    case 'redis':
+      return `limited by Redis: ${last.usage.find((u) => u.name === 'redis')?.cpuAvgPct}% of a core at ${last.workers} workers`;
+    case 'unclear':
+      return `below linear without a saturated core or Redis (machine ${last.machineBusyPct}% busy): see the process table`;
+    default:
+      return undefined;
+  }
+}
+
+function notRun(id: string, text: string): Target {
+  return { id, text, measured: 'not measured in this run', pass: null, why: 'the scenario was not part of this plan, or it failed (see failures)' };
+}
