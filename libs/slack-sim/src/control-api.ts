@@ -7,7 +7,7 @@ import { describeError } from '@socketworks/runtime';
 import { SlackSimError } from './errors';
 import { BodyTooLargeError, readBody, sendJson } from './http-io';
 import { varyInjectInput } from './payloads';
-import type { ApiCall, Delivery, InjectInput, InjectResult, RateLimitRule, SimStats, SocketInfo, StreamInput, StreamResult, AckRecord, ResponseUrlCall } from './types';
+import type { ApiCall, ApiLatencyRule, Delivery, InjectInput, InjectResult, RateLimitRule, SimStats, SocketInfo, StreamInput, StreamResult, AckRecord, ResponseUrlCall } from './types';
 
 /** What the control API drives: the public surface of SlackSim. */
 export interface SimControl {
@@ -17,6 +17,7 @@ export interface SimControl {
   drop(opts?: { socketId?: string }): string[];
   sendRaw(text: string, opts?: { socketId?: string }): string;
   setRateLimit(rule: RateLimitRule | null): void;
+  setApiLatency(rule: ApiLatencyRule | null): void;
   setLinkDisabled(disabled: boolean): void;
   setConnectionsOpenError(error: string | null, opts?: { count?: number; httpStatus?: number }): void;
   reset(): void;
@@ -50,6 +51,7 @@ const schemas = {
   drop: z.object({ socketId: z.string().min(1).optional() }),
   raw: z.object({ text: z.string(), socketId: z.string().min(1).optional() }),
   rateLimit: z.object({ method: z.string().min(1), count: z.number().int().min(1), retryAfterSeconds: z.number().int().min(0) }).nullable(),
+  apiLatency: z.object({ method: z.string().min(1), ms: z.number().int().min(0).max(60_000) }).nullable(),
   linkDisabled: z.object({ disabled: z.boolean() }),
   openError: z.object({
     error: z.string().min(1).nullable(),
@@ -96,6 +98,10 @@ export class ControlApi {
       },
       'PUT /_sim/rate-limit': (b) => {
         sim.setRateLimit(parse(schemas.rateLimit, b));
+        return { ok: true };
+      },
+      'PUT /_sim/api-latency': (b) => {
+        sim.setApiLatency(parse(schemas.apiLatency, b));
         return { ok: true };
       },
       'PUT /_sim/link-disabled': (b) => {

@@ -3,6 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebClient } from '@slack/web-api';
+import { waitFor } from '@socketworks/testing';
 import { SlackSim } from './slack-sim';
 import { api, BOT_TOKEN } from './test-helpers';
 
@@ -87,4 +88,36 @@ test('conversations.replies: parent then replies oldest first, with metadata; un
   assert.equal((await reply({ channel: 'general', ts: parentTs })).body!.error, 'channel_not_found');
   assert.equal((await api(sim, 'chat.postMessage', { token: BOT_TOKEN, body: { channel: 'C1', text: 'x', metadata: { event_type: 1 } } })).body!.error, 'invalid_metadata_format');
   assert.equal(sim.apiCalls('conversations.replies').length, 9, 'every read is recorded');
+});
+
+test('setApiLatency: the post takes effect at once and its answer comes late; a client that gives up finds it by reading', async (t) => {
+  const sim = await startSim(t);
+  sim.setApiLatency({ method: 'chat.postMessage', ms: 400 });
+  const started = Date.now();
+  const aborted = new AbortController();
+  const posting = fetch(`${sim.apiUrl}chat.postMessage`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BOT_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'C0000030', text: 'late answer', metadata: tag('late') }),
+    signal: aborted.signal,
+  });
+  const client = new WebClient(BOT_TOKEN, { slackApiUrl: sim.apiUrl, retryConfig: { retries: 0 } });
+  // Reads are not delayed: the message is there before its poster hears back.
+  let seen: Msg[] = [];
+  while (seen.length === 0 && Date.now() - started < 300) {
+    seen = ((await client.conversations.history({ channel: 'C0000030', include_all_metadata: true })).messages ?? []) as Msg[];
+  }
+  assert.equal(seen[0]?.text, 'late answer');
+  assert.ok(Date.now() - started < 400, 'seen before the answer was due');
+  aborted.abort();
+  await assert.rejects(posting, /abort/i);
+  const made = await waitFor(() => sim.apiCalls('chat.postMessage').find((c) => c.ok), { timeoutMs: 2000, message: 'the call to be recorded' });
+  assert.ok(made.args.text === 'late answer', 'recorded as made although nobody heard the answer');
+
+  // Cleared: answers are prompt again; the control API sets it the same way.
+  const res = await fetch(`${sim.baseUrl}/_sim/api-latency`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: 'null' });
+  assert.equal(res.status, 200);
+  const quick = Date.now();
+  await client.chat.postMessage({ channel: 'C0000030', text: 'prompt' });
+  assert.ok(Date.now() - quick < 300);
 });

@@ -22,6 +22,7 @@ import { WebMethods } from './web-methods';
 import type {
   AckRecord,
   ApiCall,
+  ApiLatencyRule,
   Delivery,
   InjectInput,
   InjectResult,
@@ -225,6 +226,11 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
   /** The next `count` calls of `method` (or '*': any method) answer 429 with Retry-After. */
   setRateLimit(rule: RateLimitRule | null): void {
     this.webApi.setRateLimit(rule);
+  }
+
+  /** Answers of `method` ('*': all) are sent `ms` late, after the call took effect; null clears it. */
+  setApiLatency(rule: ApiLatencyRule | null): void {
+    this.webApi.setApiLatency(rule);
   }
 
   /**

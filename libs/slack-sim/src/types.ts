@@ -184,6 +184,12 @@ export interface SimStats {
 
 export type RateLimitRule = { method: string; count: number; retryAfterSeconds: number };
 
+/**
+ * Answers of `method` ('*': every Web API method) leave `ms` after the call took effect: a client
+ * that dies meanwhile made the call without learning its result (a post exists, its ts is unknown).
+ */
+export type ApiLatencyRule = { method: string; ms: number };
+
 export interface SlackSimEvents {
   delivery: [Delivery];
   ack: [AckRecord];

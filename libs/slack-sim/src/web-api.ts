@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, bearerToken, decodeBody, readBody, sendJson } from './http-io';
 import { nowMs } from './ids';
 import type { WebMethods } from './web-methods';
-import type { ApiCall, RateLimitRule } from './types';
+import type { ApiCall, ApiLatencyRule, RateLimitRule } from './types';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -35,6 +35,7 @@ interface Reply {
 
 export class WebApi {
   private rateLimit: RateLimitRule | null = null;
+  private latency: ApiLatencyRule | null = null;
   private openError: ConnectionsOpenError | null = null;
   private readonly appTokens: ReadonlySet<string> | undefined;
   private readonly botTokens: ReadonlySet<string> | undefined;
@@ -46,6 +47,10 @@ export class WebApi {
 
   setRateLimit(rule: RateLimitRule | null): void {
     this.rateLimit = rule && rule.count > 0 ? { ...rule } : null;
+  }
+
+  setApiLatency(rule: ApiLatencyRule | null): void {
+    this.latency = rule && rule.ms > 0 ? { ...rule } : null;
   }
 
   setConnectionsOpenError(error: string | null, opts: { count?: number; httpStatus?: number } = {}): void {
@@ -64,7 +69,14 @@ export class WebApi {
       return;
     }
     const call: Omit<ApiCall, 'ok' | 'status'> = { method, at, args: {} };
-    this.finish(res, call, this.answer(req, method, query, text, call));
+    const reply = this.answer(req, method, query, text, call);
+    const latency = this.latency;
+    if (latency && (latency.method === '*' || latency.method === method)) {
+      // The call has taken effect (a message is stored); only the answer is late. A client that
+      // went away meanwhile gets nothing, and the call is recorded as made, as Slack made it.
+      await new Promise((resolve) => setTimeout(resolve, latency.ms));
+    }
+    this.finish(res, call, reply);
   }
 
   private answer(req: IncomingMessage, method: string, query: URLSearchParams, text: string, call: Omit<ApiCall, 'ok' | 'status'>): Reply {
@@ -145,6 +157,12 @@ export class WebApi {
     const ok = body !== null && body.ok === true;
     const record: ApiCall = { ...call, ok, status: reply.status };
     if (!ok) record.error = body && typeof body.error === 'string' ? body.error : `http_${reply.status}`;
+    // The client may have gone away during an injected latency: nobody to answer then.
+    const gone = res.destroyed || res.socket?.destroyed === true;
+    if (gone) {
+      this.options.record(record);
+      return;
+    }
     if (body === null) {
       res.writeHead(reply.status, { 'content-length': '0', ...reply.headers });
       res.end();
