@@ -1,0 +1,122 @@
+// A 429 storm: two workers share a Redis and one Slack team; the simulator answers the next 50
+// chat.postMessage calls with 429 + Retry-After: 1. Every mention must be answered exactly once,
+// no chat.postMessage may reach Slack while a pause is in force, and the delays must use up none
+// of the jobs' attempts.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import { createLogger, createMetricsRegistry, type Registry } from '@socketworks/runtime';
+import { SlackSim } from '@socketworks/slack-sim';
+import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { loadWorkerConfig } from './config';
+import { countByText, mentionJob, testQueue } from './test-support';
+import { startWorker, type RunningWorker } from './worker';
+
+const TOKEN = 'xoxb-0000000001-0000000001-ratelimitratelimit';
+const JOBS = 200;
+const LIMITED_CALLS = 50;
+/**
+ * A call that passed its pause check a moment before another worker wrote the pause can still
+ * reach Slack just after the 429 that set it: it was already on its way. Past this, none may.
+ */
+const IN_FLIGHT_GRACE_MS = 200;
+
+const prefix = uniquePrefix('rate-limit');
+let redisUrl: string;
+let sim: SlackSim;
+let connection: Redis;
+let queue: Queue;
+const workers: RunningWorker[] = [];
+const registries: Registry[] = [];
+
+before(async () => {
+  redisUrl = await getTestRedisUrl();
+  sim = await SlackSim.start();
+  connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  queue = testQueue('events', connection, prefix, (err) => assert.fail(`queue error: ${err.message}`));
+  const config = loadWorkerConfig({
+    SLACK_BOT_TOKEN: TOKEN,
+    SLACK_API_URL: sim.apiUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    WORKER_QUEUES: 'events:8',
+  });
+  for (let i = 0; i < 2; i++) {
+    const registry = createMetricsRegistry('worker');
+    registries.push(registry);
+    workers.push(
+      await startWorker(config, {
+        logger: createLogger({ name: `worker-${i}`, level: 'silent' }),
+        registry,
+        register: (app) => {
+          app.event('app_mention', async ({ event, say }) => void (await say({ text: `answer: ${event.text}`, thread_ts: event.ts })));
+        },
+      }),
+    );
+  }
+});
+
+after(async () => {
+  for (const w of workers) await w.stop();
+  await queue?.close();
+  connection?.disconnect();
+  await sim?.close();
+  if (redisUrl) await deleteKeys(redisUrl, `{${prefix}}*`);
+});
+
+async function metricSum(name: string): Promise<number> {
+  let sum = 0;
+  for (const r of registries) {
+    const metric = await r.getSingleMetric(name)?.get();
+    for (const v of metric?.values ?? []) if (!('metricName' in v) || v.metricName === name) sum += v.value;
+  }
+  return sum;
+}
+
+test(`${JOBS} mentions through ${LIMITED_CALLS} 429s: all answered once, nothing sent during a pause, no attempt used`, async () => {
+  sim.setRateLimit({ method: 'chat.postMessage', count: LIMITED_CALLS, retryAfterSeconds: 1 });
+  const texts = Array.from({ length: JOBS }, (_, i) => `<@U0000002> storm ${i} ${prefix}`);
+  const started = Date.now();
+  await queue.addBulk(texts.map((t) => mentionJob(t)));
+
+  await waitFor(async () => (await queue.getJobCounts('completed')).completed === JOBS, { timeoutMs: 90_000, intervalMs: 200, message: `${JOBS} completed jobs` });
+  const elapsedMs = Date.now() - started;
+
+  const calls = sim.apiCalls('chat.postMessage');
+  const limited = calls.filter((c) => c.status === 429);
+  assert.equal(limited.length, LIMITED_CALLS, 'the simulator answered exactly its 50 429s');
+  const counts = countByText(calls);
+  for (const t of texts) assert.equal(counts.get(`answer: ${t}`), 1, `answered exactly once: ${t}`);
+  assert.equal(counts.size, JOBS);
+
+  // Every 429 starts a 1 s pause (from when the worker heard it). Calls in flight may land just
+  // after it; past the grace, none may reach Slack until the pause is over.
+  let inFlight = 0;
+  let maxInFlightMs = 0;
+  for (const l of limited) {
+    for (const c of calls) {
+      const offset = c.at - l.at;
+      if (offset <= 0 || offset >= 1000) continue;
+      assert.ok(offset <= IN_FLIGHT_GRACE_MS, `a chat.postMessage reached Slack ${offset.toFixed(0)} ms into a pause`);
+      inFlight += 1;
+      maxInFlightMs = Math.max(maxInFlightMs, offset);
+    }
+  }
+
+  const jobs = await queue.getJobs(['completed'], 0, JOBS);
+  assert.equal(jobs.length, JOBS);
+  assert.ok(jobs.every((j) => j.attemptsMade === 1), 'no job used more than one attempt');
+  assert.equal(await queue.getJobCountByTypes('failed'), 0);
+
+  const delays = await metricSum('socketworks_worker_rate_limit_delays_total');
+  const rateLimited = await metricSum('socketworks_worker_rate_limited_total');
+  assert.equal(rateLimited, LIMITED_CALLS, 'every 429 counted');
+  assert.ok(delays >= LIMITED_CALLS, `every 429 delayed its job, and pauses delayed others without calling Slack (${delays} delays)`);
+  process.stderr.write(
+    `# ${JOBS} jobs, ${LIMITED_CALLS} 429s: ${elapsedMs} ms; ${delays} delays (${delays - LIMITED_CALLS} without calling Slack); ` +
+      `${inFlight} calls in flight after a 429 (max ${maxInFlightMs.toFixed(0)} ms)\n`,
+  );
+});
