@@ -53,3 +53,20 @@ export class EnqueueError extends SocketworksError {
     super('ERR_CONNECTOR_ENQUEUE_FAILED', message, options);
   }
 }
+
+/**
+ * An ack was refused because the slot's lease is not valid (it lapsed while the process was paused
+ * or Redis was unreachable, or another replica holds it now). The job is in Redis; Slack redelivers.
+ */
+export class LeaseInvalidError extends SocketworksError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SLOT_LEASE_INVALID', message, options);
+  }
+}
+
+/** A cross-socket ack (another replica writes it for us) could not be arranged or was not confirmed. */
+export class AckForwardError extends SocketworksError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ACK_FORWARD_FAILED', message, options);
+  }
+}

@@ -67,10 +67,11 @@ test('refresh_requested, then warning, under a stream: replacement up before the
   assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_disconnects_total', { reason: 'warning' }), 1);
   assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_sockets_open'), 2);
   assert.equal(openCalls(harness), 4, 'one apps.connections.open per socket, no retries');
-  assert.equal(harness.logs.find((l) => l.msg === 'hello.num_connections differs from the sockets this process holds').length, 0);
+  assert.equal(harness.logs.find((l) => String(l.msg).startsWith('hello.num_connections differs')).length, 0);
+  assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_num_connections_mismatches_total'), 0);
 });
 
-test('a socket this process does not hold shows up as a hello.num_connections mismatch (log + gauge)', { timeout: 30000 }, async () => {
+test('a socket no replica holds shows up as a hello.num_connections mismatch (log, gauges, counter)', { timeout: 30000 }, async () => {
   const harness = await start({ name: 'numconn', env: { SLACK_CONNECTIONS: '1' } });
   // Someone else's socket for the same app (another replica, or a leaked one).
   const { openConnectionUrl } = await import('./connections-open');
@@ -85,12 +86,15 @@ test('a socket this process does not hold shows up as a hello.num_connections mi
   try {
     await other.open();
     harness.sim.refresh({ reason: 'refresh_requested', socketId: harness.sim.sockets()[0]!.id });
-    const warned = await waitFor(() => harness.logs.find((l) => l.msg === 'hello.num_connections differs from the sockets this process holds')[0], {
+    const warned = await waitFor(() => harness.logs.find((l) => String(l.msg).startsWith('hello.num_connections differs from the sockets the deployment holds'))[0], {
       message: 'the mismatch warning',
     });
+    assert.equal(warned.level, 'warn');
     assert.equal(warned.num_connections, 3);
-    assert.equal(warned.held_sockets, 2, 'the old (draining) socket and its replacement');
+    assert.equal(warned.deployment_sockets, 2, 'the old (draining) socket and its replacement, as this replica reports them');
     assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_hello_num_connections'), 3);
+    assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_deployment_sockets'), 2);
+    assert.equal(await metricValue(harness.connector.registry, 'socketworks_connector_num_connections_mismatches_total', { direction: 'more' }), 1);
   } finally {
     await other.close();
   }

@@ -1,7 +1,8 @@
-// The slots this process serves. Today it owns all SLACK_CONNECTIONS slots and starts them
-// together. With leases (issue 3) a lease keeper decides per slot: it calls `runner(slot).start()`
-// when it wins slot N's lock and `stop({ immediate: true })` when it cannot renew — nothing here
-// assumes every slot runs.
+// The slots this process serves: one SlotRunner per slot number 0 … SLACK_CONNECTIONS-1. Which of
+// them run is decided outside: the lease keeper (src/slots/slot-lease-keeper.ts) attaches itself
+// as the slots' ownership and starts a runner when this replica wins that slot's lease, stops it
+// when the lease is lost or handed over. `startAll()` (every slot, no leases) remains for tests.
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { EnvelopeIngestor } from '../ingest/envelope-ingestor';
 import type { ConnectorMetrics } from '../metrics';
@@ -20,6 +21,20 @@ export interface SlotManagerOptions {
   fetch?: typeof fetch;
 }
 
+/** What the lease keeper provides to every slot (see SlotRunnerOptions for each). */
+export interface SlotOwnership {
+  ackGate(slot: number): boolean | Promise<boolean>;
+  onFenced(slot: number): void;
+  /** The cross-socket ack path, when one exists right now. */
+  forwarder(slot: number): ((slot: number, envelopeId: string, payload?: Record<string, unknown>) => Promise<void>) | undefined;
+  deploymentSockets(): Promise<HeldSockets>;
+}
+
+export interface SlotManagerEvents {
+  /** The sockets this process holds changed (created, hello, closed). */
+  sockets: [];
+}
+
 export interface SlotStatus {
   slot: number;
   state: SlotState;
@@ -30,13 +45,15 @@ export interface SlotStatus {
 /** Why the app cannot be served at all (an operator must act), if it cannot. */
 export type AppHalt = { reason: 'auth_failed'; slackError: string } | { reason: 'link_disabled' };
 
-export class SlotManager {
+export class SlotManager extends EventEmitter<SlotManagerEvents> {
   private readonly runners: SlotRunner[] = [];
   private haltedFor: AppHalt | undefined;
+  private ownership: SlotOwnership | undefined;
   private readonly onSaturated = () => this.runners.forEach((r) => r.pauseReads());
   private readonly onDrained = () => this.runners.forEach((r) => r.resumeReads());
 
   constructor(private readonly options: SlotManagerOptions) {
+    super();
     for (let slot = 0; slot < options.slots; slot++) {
       const runner = new SlotRunner({
         slot,
@@ -48,8 +65,13 @@ export class SlotManager {
         ingestor: options.ingestor,
         timings: options.timings,
         heldSockets: () => this.heldSockets(),
+        deploymentSockets: () => (this.ownership ? this.ownership.deploymentSockets() : Promise.resolve(this.heldSockets())),
+        ackGate: (n) => (this.ownership ? this.ownership.ackGate(n) : true),
+        onFenced: (n) => this.ownership?.onFenced(n),
+        forwardAck: (n) => this.ownership?.forwarder(n),
         fetch: options.fetch,
       });
+      runner.on('sockets', () => this.emit('sockets'));
       // Both conditions are app-wide: one slot learning it is enough for all to stop trying.
       runner.on('auth_failed', (err) => this.halt({ reason: 'auth_failed', slackError: err.slackError }));
       runner.on('link_disabled', () => this.halt({ reason: 'link_disabled' }));
@@ -59,7 +81,24 @@ export class SlotManager {
     options.ingestor.on('drained', this.onDrained);
   }
 
-  /** Starts every slot (all owned, until leases decide ownership). */
+  /** The lease keeper: from now on every ack asks it first. */
+  attach(ownership: SlotOwnership): void {
+    this.ownership = ownership;
+  }
+
+  get size(): number {
+    return this.runners.length;
+  }
+
+  /** Writes an ack for another replica on any serving socket whose lease is valid; false when none can. */
+  async writeForeignAck(envelopeId: string, payload?: Record<string, unknown>): Promise<boolean> {
+    for (const runner of this.runners) {
+      if (await runner.writeForeignAck(envelopeId, payload)) return true;
+    }
+    return false;
+  }
+
+  /** Starts every slot without leases (tests of the socket lifecycle alone). */
   startAll(): void {
     for (const runner of this.runners) runner.start();
   }

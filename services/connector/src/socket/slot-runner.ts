@@ -3,19 +3,21 @@
 // then with jittered back-off. Reason-aware, unlike the official clients (PEER-BEHAVIOUR.md §1):
 // `too_many_websockets` backs off ≥ 60 s instead of looping, `link_disabled` stops for good.
 //
-// start()/stop() are driven from outside: today SlotManager owns every slot; with leases (a Redis
-// lock per slot with a fencing token) the lease holder calls start() when it wins the slot and
-// stop({ immediate: true }) when it cannot renew.
+// start()/stop() are driven from outside: the lease keeper (src/slots) calls start() when this
+// replica wins the slot's lease, stop({ immediate: true }) when it loses it, and
+// stop({ keepReading: true }) once the slot was handed over to another replica. Every ack first
+// asks the keeper's gate whether the lease is still valid (fencing), and an ack that can no longer
+// be written on its socket (our close frame is out) is forwarded to another replica.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { DisconnectFrame, HelloFrame } from '@socketworks/protocol';
+import type { DisconnectFrame, Envelope, HelloFrame } from '@socketworks/protocol';
 import { describeError } from '@socketworks/runtime';
 import { backoffDelayMs, jitteredAtLeast } from '../backoff';
-import { SlackAuthFatalError, SlackConnectionsOpenError } from '../errors';
+import { LeaseInvalidError, SlackAuthFatalError, SlackConnectionsOpenError } from '../errors';
 import type { EnvelopeIngestor } from '../ingest/envelope-ingestor';
 import type { ConnectorMetrics } from '../metrics';
 import { openConnectionUrl } from './connections-open';
-import { SocketConnection, type SocketCloseInfo } from './socket-connection';
+import { SocketConnection, type EnvelopeReceipt, type SocketCloseInfo } from './socket-connection';
 
 /** Every bound the slot works within. Defaults in {@link DEFAULT_SLOT_TIMINGS}; tests shorten them. */
 export interface SlotTimings {
@@ -87,7 +89,35 @@ export interface SlotRunnerOptions {
   timings: SlotTimings;
   /** Sockets this process holds right now, for the hello `num_connections` check. */
   heldSockets: () => HeldSockets;
+  /**
+   * Sockets the whole deployment reports (every live replica), for the hello `num_connections`
+   * check. @defaultValue this process's {@link heldSockets}
+   */
+  deploymentSockets?: () => Promise<HeldSockets>;
+  /**
+   * Asked right before every ack: true = the slot's lease is valid; a promise = wait for it (a
+   * handover in progress, a lapsed lease being renewed); false = refuse. @defaultValue always true
+   */
+  ackGate?: (slot: number) => boolean | Promise<boolean>;
+  /** Told when an ack was refused by the gate (the keeper closes the slot if the lease is gone). */
+  onFenced?: (slot: number) => void;
+  /**
+   * Acks envelopes whose socket can no longer send (our close frame is out) through another
+   * replica's socket (cross-socket ack). Undefined (or a function returning undefined: no
+   * forwarder right now) → such envelopes are not even enqueued.
+   */
+  forwardAck?: (slot: number) => ((slot: number, envelopeId: string, payload?: Record<string, unknown>) => Promise<void>) | undefined;
   fetch?: typeof fetch;
+}
+
+export interface SlotStopOptions {
+  /** Terminate at once (a lost lease: another replica may already own the slot). */
+  immediate?: boolean;
+  /**
+   * Keep reading until the close frame goes out (a handover: the new owner's socket is up, and
+   * every envelope read now is still acked here or forwarded). @defaultValue false (stop reading first)
+   */
+  keepReading?: boolean;
 }
 
 export interface SlotRunnerEvents {
@@ -97,6 +127,8 @@ export interface SlotRunnerEvents {
   auth_failed: [SlackAuthFatalError];
   /** Socket Mode was turned off for the app. */
   link_disabled: [];
+  /** A socket of the slot was created, got its hello or ended (the deployment's socket count changed). */
+  sockets: [];
 }
 
 export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
@@ -160,9 +192,10 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   /**
    * Releases the slot: no more reconnects, then every socket closes. Graceful by default (stop
    * reading, let in-flight acks be written, close 1000); `immediate` terminates at once (a lost
-   * lease: another replica may already own the slot).
+   * lease: another replica may already own the slot); `keepReading` reads and acks until the
+   * close frame goes out (a handover).
    */
-  stop(options: { immediate?: boolean } = {}): Promise<void> {
+  stop(options: SlotStopOptions = {}): Promise<void> {
     if (this._state === 'idle') return Promise.resolve();
     this.stopping ??= this.stopSockets(options).finally(() => {
       this.stopping = undefined;
@@ -170,12 +203,12 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     return this.stopping;
   }
 
-  private async stopSockets(options: { immediate?: boolean }): Promise<void> {
+  private async stopSockets(options: SlotStopOptions): Promise<void> {
     const final = this._state === 'link_disabled' || this._state === 'auth_failed' ? this._state : 'idle';
     this._state = 'stopping';
     this.cancelPendingWork();
     const sockets = this.allSockets();
-    for (const socket of sockets) socket.pause();
+    if (!options.keepReading) for (const socket of sockets) socket.pause();
     if (options.immediate) {
       for (const socket of sockets) socket.terminate('closed_by_us');
     }
@@ -319,24 +352,82 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       livenessTimeoutMs: timings.livenessTimeoutMs,
       closeTimeoutMs: timings.closeTimeoutMs,
     });
-    socket.on('envelope', (envelope, receipt) => {
+    const ingest = (envelope: Envelope, receipt: EnvelopeReceipt) => {
       const work = ingestor.ingest(envelope, {
         delivery: 'socket',
         slot: this.slot,
         connectionId: socket.connectionId,
         receivedAtMs: receipt.receivedAtMs,
         receivedAtHr: receipt.receivedAtHr,
-        ack: (envelopeId, payload) => socket.ack(envelopeId, payload),
+        ack: (envelopeId, payload) => this.ackOn(socket, envelopeId, payload),
       });
       socket.track(work).catch((err: unknown) => {
         // ingest() handles every expected failure itself; this is a bug. The envelope stays
         // unacked (Slack redelivers events) and the socket goes on with the next frame.
         socket.logger.error({ envelope_id: envelope.envelope_id, err: describeError(err) }, 'ingest failed unexpectedly: envelope not acked');
       });
+    };
+    socket.on('envelope', ingest);
+    // Envelopes that arrive after our close frame went out: enqueued, then acked through another
+    // replica (src/slots/ack-forwarder.ts explains the race). Without a forwarder they are
+    // dropped unenqueued: a job without an ack would run a handler the user was told failed.
+    socket.on('late_envelope', (envelope, receipt) => {
+      if (this.options.forwardAck?.(this.slot)) return ingest(envelope, receipt);
+      this.options.metrics.ackFailures.inc({ type: envelope.type });
+      socket.logger.warn({ envelope_id: envelope.envelope_id, type: envelope.type }, 'envelope arrived while the socket was closing: not acked');
     });
     socket.on('disconnect', (frame) => this.onDisconnect(socket, frame));
-    socket.on('close', (info) => this.onClose(socket, info));
+    socket.on('hello', () => this.emit('sockets'));
+    socket.on('close', (info) => {
+      this.onClose(socket, info);
+      this.emit('sockets');
+    });
+    queueMicrotask(() => this.emit('sockets'));
     return socket;
+  }
+
+  /**
+   * Writes the ack of an envelope this slot's socket delivered: fenced by the lease (the gate is
+   * asked right before the write, with nothing in between), or forwarded when the socket can no
+   * longer send.
+   */
+  private ackOn(socket: SocketConnection, envelopeId: string, payload?: Record<string, unknown>): Promise<void> {
+    if (!socket.canSend) return this.ackElsewhere(socket, envelopeId, payload);
+    const gate = this.options.ackGate?.(this.slot) ?? true;
+    if (gate === true) return socket.ack(envelopeId, payload);
+    if (gate === false) return Promise.reject(this.fence(socket, envelopeId));
+    return gate.then((valid) => {
+      // Asked again: the wait may have outlived the lease, and it must hold at the write itself.
+      if (!valid || this.options.ackGate?.(this.slot) !== true) throw this.fence(socket, envelopeId);
+      if (!socket.canSend) return this.ackElsewhere(socket, envelopeId, payload);
+      return socket.ack(envelopeId, payload);
+    });
+  }
+
+  /** Our close frame is out (RFC 6455: no data frames after Close): ask another replica, or fail. */
+  private ackElsewhere(socket: SocketConnection, envelopeId: string, payload?: Record<string, unknown>): Promise<void> {
+    const forward = this.options.forwardAck?.(this.slot);
+    if (forward) return forward(this.slot, envelopeId, payload);
+    return socket.ack(envelopeId, payload);
+  }
+
+  private fence(socket: SocketConnection, envelopeId: string): LeaseInvalidError {
+    this.options.metrics.fencedAcks.inc();
+    socket.logger.warn({ envelope_id: envelopeId }, 'slot lease not valid: envelope enqueued but not acked (Slack redelivers events)');
+    this.options.onFenced?.(this.slot);
+    return new LeaseInvalidError(`slot ${this.slot}: lease not valid, ack of ${envelopeId} refused`);
+  }
+
+  /**
+   * Writes an ack for another replica (cross-socket) on this slot's serving socket, if it is open
+   * and the lease is valid right now. False when it cannot.
+   */
+  async writeForeignAck(envelopeId: string, payload?: Record<string, unknown>): Promise<boolean> {
+    const socket = this.current;
+    if (!socket || !socket.canSend || socket.state !== 'open') return false;
+    if ((this.options.ackGate?.(this.slot) ?? true) !== true) return false;
+    await socket.ack(envelopeId, payload);
+    return true;
   }
 
   /** The new socket has its hello: it serves the slot; the socket it replaces (if any) retires. */
@@ -348,16 +439,36 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     const held = this.options.heldSockets();
     this.options.metrics.helloNumConnections.set(hello.num_connections);
     socket.logger.info({ num_connections: hello.num_connections, held_sockets: held.open }, 'socket connected');
-    // Slack's count includes this process's sockets still between handshake and hello, hence a range.
-    if (hello.num_connections < held.open || hello.num_connections > held.open + held.connecting) {
-      // Usually more than we hold: another process (or a ghost registration after a half-open
-      // socket, PROTOCOL.md §2) holds sockets for this app, and Slack spreads envelopes over all.
-      socket.logger.warn(
-        { num_connections: hello.num_connections, held_sockets: held.open, connecting_sockets: held.connecting },
-        'hello.num_connections differs from the sockets this process holds',
-      );
-    }
+    void this.checkNumConnections(socket, hello);
     this.emit('connected', socket, hello);
+  }
+
+  /**
+   * Compares Slack's count with the sockets the deployment reports (every replica, open or
+   * connecting: Slack may count a socket before its hello). More than reported means sockets
+   * nobody holds — ghost registrations after a half-open socket (PROTOCOL.md §2), or another
+   * deployment on the same app — and Slack spreads envelopes over those too.
+   */
+  private async checkNumConnections(socket: SocketConnection, hello: HelloFrame): Promise<void> {
+    let reported: HeldSockets;
+    try {
+      reported = this.options.deploymentSockets ? await this.options.deploymentSockets() : this.options.heldSockets();
+    } catch (err) {
+      // Redis unreachable: the check waits for the next hello; nothing depends on it.
+      socket.logger.info({ err: describeError(err) }, 'cannot read the deployment sockets for the num_connections check');
+      return;
+    }
+    const total = reported.open + reported.connecting;
+    this.options.metrics.deploymentSockets.set(total);
+    const fields = { num_connections: hello.num_connections, deployment_sockets: total, deployment_open: reported.open, deployment_connecting: reported.connecting };
+    if (hello.num_connections > total) {
+      this.options.metrics.numConnectionsMismatches.inc({ direction: 'more' });
+      socket.logger.warn(fields, 'hello.num_connections differs from the sockets the deployment holds: Slack counts sockets no replica reports (ghost or foreign connections)');
+    } else if (hello.num_connections < reported.open) {
+      // Slack already forgot a socket whose close we have not seen yet; harmless unless it lasts.
+      this.options.metrics.numConnectionsMismatches.inc({ direction: 'fewer' });
+      socket.logger.info(fields, 'hello.num_connections is below the sockets the deployment reports');
+    }
   }
 
   /** Keeps reading and acking on the old socket until Slack closes it or the bound passes. */

@@ -70,6 +70,11 @@ export interface SocketCloseInfo {
 export interface SocketConnectionEvents {
   hello: [HelloFrame];
   envelope: [Envelope, EnvelopeReceipt];
+  /**
+   * An envelope that arrived after our close frame went out: it cannot be acked on this socket
+   * (RFC 6455). Without a listener it is counted in ack_failures and dropped.
+   */
+  late_envelope: [Envelope, EnvelopeReceipt];
   disconnect: [DisconnectFrame];
   close: [SocketCloseInfo];
 }
@@ -108,6 +113,11 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
 
   get state(): SocketState {
     return this._state;
+  }
+
+  /** Whether a frame (an ack) can be written now: open, and our close frame not sent. */
+  get canSend(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
   }
 
   /** Resolves with the close details once the socket has ended (whatever the cause). */
@@ -338,8 +348,15 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
         return;
       default:
         if (this.ws?.readyState !== WebSocket.OPEN) {
-          // Our close frame is out: no ack can be written on this socket any more, and a job
-          // without an ack would run a handler the user was told failed. Slack redelivers events.
+          // Our close frame is out: no ack can be written on this socket any more. A listener
+          // (the slot) may enqueue it and have another replica ack it; otherwise it is dropped,
+          // since a job without an ack would run a handler the user was told failed (Slack
+          // redelivers events).
+          if (this.listenerCount('late_envelope') > 0) {
+            this.logger.info({ envelope_id: frame.envelope_id, type: frame.type }, 'envelope arrived after our close frame');
+            this.emitSafely('late_envelope', frame, receipt);
+            return;
+          }
           this.options.metrics.ackFailures.inc({ type: frame.type });
           this.logger.warn({ envelope_id: frame.envelope_id, type: frame.type }, 'envelope arrived while the socket was closing: not acked');
           return;

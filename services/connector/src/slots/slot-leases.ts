@@ -1,0 +1,103 @@
+// Wires slot ownership for startConnector: two Redis connections of its own (leases + publishing,
+// and a subscriber for the bus), the bus, and the keeper. Its own connections because the
+// producer connection fails fast with no offline queue (right for enqueues) while a lease renewal
+// should wait out a short reconnect, bounded by TTL/3.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createRedisConnection, describeError, SocketworksError } from '@socketworks/runtime';
+import type { ConnectorMetrics } from '../metrics';
+import type { SlotManager } from '../socket/slot-manager';
+import { SlotBus } from './slot-bus';
+import { slotKeys } from './slot-keys';
+import { SlotLeaseKeeper } from './slot-lease-keeper';
+
+export interface SlotLeasesOptions {
+  redisUrl: string;
+  queuePrefix: string;
+  ttlMs: number;
+  unleasedSocketMaxMs: number;
+  slots: SlotManager;
+  logger: Logger;
+  metrics: ConnectorMetrics;
+  /** @defaultValue `<hostname>-<pid>-<random>` */
+  replicaId?: string;
+  /** @defaultValue 10000 */
+  startupTimeoutMs?: number;
+}
+
+export interface SlotLeases {
+  readonly replicaId: string;
+  readonly keeper: SlotLeaseKeeper;
+  /** Closes the keeper (bus included) and the lease connection. */
+  close(): Promise<void>;
+}
+
+export function newReplicaId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function startSlotLeases(options: SlotLeasesOptions): Promise<SlotLeases> {
+  const replicaId = options.replicaId ?? newReplicaId();
+  const keys = slotKeys(options.queuePrefix);
+  const tickMs = Math.max(50, Math.floor(options.ttlMs / 3));
+  const redis = createRedisConnection(options.redisUrl, {
+    role: 'command',
+    name: 'connector-leases',
+    logger: options.logger,
+    overrides: { commandTimeout: tickMs },
+  });
+  const subscriber = createRedisConnection(options.redisUrl, { role: 'blocking', name: 'connector-slot-bus', logger: options.logger });
+  const bus = new SlotBus({ subscriber, publisher: redis, keys, replicaId, logger: options.logger });
+  try {
+    await withTimeout(bus.start(), options.startupTimeoutMs ?? 10000, 'the slot bus could not subscribe (Redis)');
+  } catch (err) {
+    subscriber.disconnect();
+    redis.disconnect();
+    throw err;
+  }
+  const keeper = new SlotLeaseKeeper({
+    slots: options.slots,
+    redis,
+    bus,
+    keys,
+    replicaId,
+    ttlMs: options.ttlMs,
+    unleasedSocketMaxMs: options.unleasedSocketMaxMs,
+    logger: options.logger,
+    metrics: options.metrics,
+  });
+  return {
+    replicaId,
+    keeper,
+    close: async () => {
+      await keeper.close();
+      await quitOrDisconnect(redis, options.logger);
+    },
+  };
+}
+
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new SocketworksError('ERR_CONNECTOR_REDIS_UNAVAILABLE', `${message} within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function quitOrDisconnect(redis: Redis, logger: Logger): Promise<void> {
+  try {
+    await redis.quit();
+  } catch (err) {
+    // Not connected (Redis down at shutdown): nothing to flush, drop the socket.
+    logger.info({ err: describeError(err) }, 'lease connection quit failed: disconnecting');
+    redis.disconnect();
+  }
+}
