@@ -2,6 +2,9 @@
 // container from testcontainers. Fault tests start their own redis-server on a spare port so the
 // shared one stays up.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { freePort } from './ports';
@@ -51,12 +54,24 @@ export interface PrivateRedis {
   start(): Promise<void>;
 }
 
+export interface PrivateRedisOptions {
+  /**
+   * Keep the data across stop()/start(): an append-only file in a fresh directory under the OS
+   * temp dir (left there). Redis writes the AOF before it answers a client, so the SIGKILL of
+   * stop() loses nothing that was acknowledged. @defaultValue false
+   */
+  persist?: boolean;
+}
+
 /** A redis-server of the test's own on a spare port, to stop and start under load. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const persistence = options.persist
+    ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', mkdtempSync(join(tmpdir(), 'sw-redis-'))]
+    : ['--appendonly', 'no'];
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'], {
       stdio: 'ignore',
     });
     await waitFor(async () => {
