@@ -85,7 +85,8 @@ test(`kill -9 a random worker every ~${KILL_EVERY_MS} ms under ${JOBS} mentions:
   let kills = 0;
   let next = WORKERS;
   const starting: Array<Promise<void>> = [];
-  while (kills < MAX_KILLS && (await queue.getJobCounts('completed')).completed < JOBS) {
+  const completed = async () => (await queue.getJobCounts('completed')).completed ?? 0;
+  while (kills < MAX_KILLS && (await completed()) < JOBS) {
     await new Promise((resolve) => setTimeout(resolve, KILL_EVERY_MS * (0.5 + Math.random())));
     const victims = live.filter((p) => !p.exited());
     const victim = victims[Math.floor(Math.random() * victims.length)];
@@ -107,7 +108,7 @@ test(`kill -9 a random worker every ~${KILL_EVERY_MS} ms under ${JOBS} mentions:
   const killingMs = Date.now() - started;
   await Promise.all(starting);
 
-  await waitFor(async () => (await queue.getJobCounts('completed')).completed === JOBS, {
+  await waitFor(async () => (await completed()) === JOBS, {
     timeoutMs: 90_000,
     intervalMs: 250,
     message: `${JOBS} completed jobs`,
