@@ -140,7 +140,13 @@ test('the ops server answers /healthz and /metrics with the worker metrics', asy
     const ready = await waitFor(async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), { timeoutMs: 5000 });
     assert.equal(ready, true);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ['socketworks_worker_jobs_total', 'socketworks_worker_handler_duration_seconds', 'socketworks_worker_rate_limited_total']) {
+    for (const name of [
+      'socketworks_worker_jobs_total',
+      'socketworks_worker_handler_duration_seconds',
+      'socketworks_worker_rate_limited_total',
+      'socketworks_worker_rate_limit_delays_total',
+      'socketworks_worker_rate_limit_delay_seconds',
+    ]) {
       assert.ok(metrics.includes(`# TYPE ${name}`), `${name} is exported`);
     }
     assert.deepEqual(worker.logs.find((l) => l.msg === 'worker ready')?.queues, ['commands']);
