@@ -159,10 +159,13 @@ test('a permanent Slack error (channel_not_found) fails the job after one attemp
 });
 
 test("'fail' fails the job at once with the example app's deliberate-failure message", async () => {
-  const { job } = await enqueue('events_api', messagePayload({ text: 'fail', channel: 'C0000001' }));
+  const payload = messagePayload({ text: 'fail', channel: 'C0000001' });
+  const { job } = await enqueue('events_api', payload);
   const failed = await settled(job, 'failed');
   assert.match(failed.failedReason, /example app: deliberate failure/);
   assert.equal(failed.attemptsMade, 1);
+  const line = await waitFor(() => logs.find((l) => l.msg === 'job failed; no more attempts (in the failed set)' && l.job_id === job.id));
+  assert.equal(line.event_id, payload.event_id, 'the final failure line carries event_id like the other job lines');
   const mention = await enqueue('events_api', appMentionPayload({ text: '<@U0000002> fail' }));
   assert.match((await settled(mention.job, 'failed')).failedReason, /deliberate failure/);
 });
