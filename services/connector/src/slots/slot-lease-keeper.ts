@@ -79,6 +79,8 @@ export class SlotLeaseKeeper implements SlotOwnership {
   private stopped = false;
   private lastBeatAt = -Infinity;
   private lastRedisError = '';
+  /** After Redis answers again, free slots wait one TTL: every replica first renews its own. */
+  private quietUntil = 0;
   private reportDirty = false;
   private reporting: Promise<void> | undefined;
 
@@ -262,12 +264,14 @@ export class SlotLeaseKeeper implements SlotOwnership {
   }
 
   private async tick(): Promise<void> {
-    // Renewals go out first, then the heartbeat, on one connection: a replica's membership never
-    // expires before its leases, so whoever sees a lease expired sees its owner gone too.
+    // The heartbeat goes out first, then the renewals, on one connection (Redis runs them in that
+    // order): a replica's membership expires just before its leases, so whoever finds a lease
+    // expired also finds its owner gone and counts the target without it.
+    const heartbeat = this.state.tick(this.leaving ? 'leave' : 'join', this.options.slots.heldSockets());
     const renewals = this.own.flatMap((o, n) => (o.kind === 'held' || o.kind === 'outgoing' ? [this.renew(n)] : []));
     let view: DeploymentView | undefined;
     try {
-      view = await this.state.tick(this.leaving ? 'leave' : 'join', this.options.slots.heldSockets());
+      view = await heartbeat;
       this.lastBeatAt = performance.now();
       this.redisRecovered();
     } catch (err) {
@@ -283,13 +287,17 @@ export class SlotLeaseKeeper implements SlotOwnership {
     this.updateHeldGauge();
   }
 
-  /** Next tick: every TTL/3, or just after the lease of a replica that is gone expires. */
+  /**
+   * Next tick: every TTL/3; sooner when another replica's lease would expire first (its owner
+   * renews every TTL/3, so only a dead or paused owner's lease gets that close to expiry: the
+   * takeover then happens within the TTL of the owner's last renewal).
+   */
   private nextDelayMs(): number {
     let delay = this.tickMs;
     const view = this.view;
     if (!view || this.leaving) return delay;
     for (const slot of view.slots) {
-      if (slot.holder && !view.members.includes(slot.holder.ownerId) && slot.holder.ttlMs >= 0) {
+      if (slot.holder && slot.holder.ownerId !== this.options.replicaId && slot.holder.ttlMs >= 0) {
         delay = Math.min(delay, slot.holder.ttlMs + 10);
       }
     }
@@ -313,6 +321,7 @@ export class SlotLeaseKeeper implements SlotOwnership {
       if (this.options.slots.halted) void this.releaseAll();
       return;
     }
+    if (now < this.quietUntil) return;
     const target = Math.ceil(this.own.length / Math.max(1, view.members.length));
     let count = this.own.filter((o) => o.kind !== 'none' && o.kind !== 'closing').length;
     // A replica already at its target still takes what nobody under target took after a while
@@ -617,7 +626,13 @@ export class SlotLeaseKeeper implements SlotOwnership {
   }
 
   private redisRecovered(): void {
-    if (this.lastRedisError) this.logger.info('slot leases: Redis answers again');
+    if (this.lastRedisError) {
+      this.logger.info('slot leases: Redis answers again');
+      // After an outage longer than the TTL every lease and heartbeat has expired: the first
+      // replica back would see all slots free and itself alone, and take them all. For one TTL
+      // it only renews (or takes back) its own; the others' reconnect back-off differs.
+      this.quietUntil = performance.now() + this.options.ttlMs;
+    }
     this.lastRedisError = '';
   }
 }

@@ -387,28 +387,29 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   }
 
   /**
-   * Writes the ack of an envelope this slot's socket delivered: fenced by the lease (the gate is
-   * asked right before the write, with nothing in between), or forwarded when the socket can no
-   * longer send.
+   * Writes the ack of an envelope this slot's socket delivered, fenced by the lease: the gate is
+   * asked right before the write, with nothing in between. A refusal means no ack anywhere (the
+   * job is in Redis; Slack redelivers events).
    */
   private ackOn(socket: SocketConnection, envelopeId: string, payload?: Record<string, unknown>): Promise<void> {
-    if (!socket.canSend) return this.ackElsewhere(socket, envelopeId, payload);
     const gate = this.options.ackGate?.(this.slot) ?? true;
-    if (gate === true) return socket.ack(envelopeId, payload);
+    if (gate === true) return this.writeAck(socket, envelopeId, payload);
     if (gate === false) return Promise.reject(this.fence(socket, envelopeId));
     return gate.then((valid) => {
       // Asked again: the wait may have outlived the lease, and it must hold at the write itself.
       if (!valid || this.options.ackGate?.(this.slot) !== true) throw this.fence(socket, envelopeId);
-      if (!socket.canSend) return this.ackElsewhere(socket, envelopeId, payload);
-      return socket.ack(envelopeId, payload);
+      return this.writeAck(socket, envelopeId, payload);
     });
   }
 
-  /** Our close frame is out (RFC 6455: no data frames after Close): ask another replica, or fail. */
-  private ackElsewhere(socket: SocketConnection, envelopeId: string, payload?: Record<string, unknown>): Promise<void> {
+  /**
+   * On the delivering socket while it can send; once our close frame is out (RFC 6455: no data
+   * frames after Close), through another replica's socket when there is one, else it fails.
+   */
+  private writeAck(socket: SocketConnection, envelopeId: string, payload?: Record<string, unknown>): Promise<void> {
+    if (socket.canSend) return socket.ack(envelopeId, payload);
     const forward = this.options.forwardAck?.(this.slot);
-    if (forward) return forward(this.slot, envelopeId, payload);
-    return socket.ack(envelopeId, payload);
+    return forward ? forward(this.slot, envelopeId, payload) : socket.ack(envelopeId, payload);
   }
 
   private fence(socket: SocketConnection, envelopeId: string): LeaseInvalidError {

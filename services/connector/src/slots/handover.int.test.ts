@@ -1,0 +1,75 @@
+// SIGTERM of one replica under load: its slots are handed over make-before-break (the other
+// replica's socket has its hello before ours closes), and the simulator redelivers nothing: every
+// envelope is acked on the socket that delivered it, or — for the few written to the old socket
+// after our close frame went out — through the other replica's socket (cross-socket ack).
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appMentionPayload } from '@socketworks/slack-sim';
+import { waitFor } from '@socketworks/testing';
+import { ReplicaSet } from '../test-support/replicas';
+
+let set: ReplicaSet | undefined;
+
+afterEach(async () => {
+  await set?.close();
+  set = undefined;
+});
+
+test('SIGTERM of one replica under load: the other takes its slot before the old socket closes; zero envelopes redelivered', { timeout: 60000 }, async (t) => {
+  // Slack's own redelivery timeout (3 s): anything left unacked would come back.
+  set = await ReplicaSet.start({ name: 'sigterm', sim: { redeliveryTimeoutMs: 3000, maxRedeliveries: 3 } });
+  const a = await set.add('connector-a');
+  await set.waitForSplit([[a, 2]]);
+  const bStartedAt = Date.now();
+  const b = await set.add('connector-b');
+  await set.waitForSplit([[a, 1], [b, 1]]);
+  const aSocket = set.sim.sockets().find((s) => s.state === 'open' && s.openedAt < bStartedAt)!;
+
+  const eventIds: string[] = [];
+  const stream = set.sim.injectStream({
+    count: 3000,
+    ratePerSecond: 500,
+    make: () => {
+      const payload = appMentionPayload({ text: '<@U0000002> sigterm' });
+      eventIds.push(String(payload.event_id));
+      return { type: 'events_api', payload };
+    },
+  });
+  await waitFor(() => eventIds.length >= 1500, { timeoutMs: 10000, message: 'the stream half way' });
+  const termAt = Date.now();
+  const code = await a.proc.stop('SIGTERM');
+  const exitedMs = Date.now() - termAt;
+  assert.equal(code, 0, 'A exits 0');
+  await stream;
+  await waitFor(() => set!.sim.acks().length >= 3000 && set!.sim.stats().acked >= 3000, { timeoutMs: 15000, message: '3,000 acks' });
+
+  // Make-before-break: B's replacement had its hello before A's socket closed.
+  const sockets = set.sim.sockets();
+  const closedA = sockets.find((s) => s.id === aSocket.id)!;
+  const replacement = sockets.find((s) => s.openedAt > termAt && s.helloAt !== null)!;
+  assert.ok(replacement, "B's replacement socket");
+  assert.ok(replacement.helloAt! < closedA.closedAt!, "the replacement's hello came before A's socket closed");
+  assert.equal(closedA.closeCode, 1000, 'A closed its socket cleanly');
+  assert.equal(set.sim.stats().waitedForSocket, 0, 'no envelope waited for a socket');
+
+  // The test of the issue: nothing redelivered, every event one job.
+  const stats = set.sim.stats();
+  assert.equal(stats.redelivered, 0, 'zero envelopes redelivered by the simulator');
+  assert.equal(stats.unacked, 0);
+  const { missing, jobs } = await set.eventsWithoutJob(eventIds);
+  assert.deepEqual(missing, []);
+  assert.equal(jobs, 3000);
+  assert.deepEqual((await b.heldSlots())?.sort(), [0, 1], 'B owns both slots');
+  assert.deepEqual(set.overLimit(3), [], 'never more than 2 slots + 1 sockets open');
+
+  // How often the close-frame race happened, and how it was covered.
+  const late = a.proc.logs.filter((l) => l.msg === 'envelope arrived after our close frame').length;
+  const written = b.proc.logs.filter((l) => l.msg === 'ack written for another replica (cross-socket)').length;
+  const handover = a.proc.logs.find((l) => l.msg === 'handover finished')!;
+  assert.ok(handover, 'A logged the handover');
+  assert.equal(stats.crossSocketAcks, written, 'each cross-socket ack the simulator saw was one B wrote for A');
+  t.diagnostic(
+    `A exited ${exitedMs} ms after SIGTERM (handover ${String(handover.took_ms)} ms); gap-free: B's hello ${(closedA.closedAt! - replacement.helloAt!).toFixed(1)} ms before A's socket closed; ` +
+      `${late} envelopes reached A after its close frame, ${written} acked through B's socket (cross-socket); sim ack latency p50 ${stats.ackLatencyMs.p50.toFixed(2)} ms, p99 ${stats.ackLatencyMs.p99.toFixed(2)} ms, max ${stats.ackLatencyMs.max.toFixed(1)} ms`,
+  );
+});
