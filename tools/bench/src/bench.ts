@@ -4,7 +4,6 @@
 // is sampled every 250 ms, and is stopped (with everything it started) before the next begins.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { bullPrefix } from '@socketworks/protocol';
 import { createQueues } from '@socketworks/runtime';
 import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
 import type { Mix } from './envelopes';
@@ -50,9 +49,10 @@ export interface BenchOptions {
   command: string;
   /** Use this Redis instead of a private redis-server (its other clients then add noise). */
   redisUrl?: string;
-  /** Socketworks deployment for the comparison. @defaultValue 2 connectors × 1 socket, 2 workers */
+  /** Socketworks deployment for the comparison. @defaultValue 2 connectors sharing 2 sockets (leased slots), 2 workers */
   connectors?: number;
-  socketsPerConnector?: number;
+  /** SLACK_CONNECTIONS: the slots (sockets) the connector replicas share through their leases. */
+  slackConnections?: number;
   workers?: number;
   /** @defaultValue both */
   systems?: SystemName[];
@@ -69,6 +69,9 @@ const CONNECTOR_ONLY_SOCKETS = 2;
  */
 const CONNECTOR_ONLY_MIX: Mix = 'events';
 
+/** Warm-up envelopes are numbered from here, apart from measured ones (job ids stay unique). */
+const WARMUP_SEQ_BASE = 90_000_000;
+
 type Kind = SystemName | 'connector';
 
 interface Setup {
@@ -84,7 +87,7 @@ export class Bench {
   private readonly ctx: Context = { registry: this.registry, sampler: this.sampler };
   private readonly log: (line: string) => void;
   private readonly connectors: number;
-  private readonly socketsPerConnector: number;
+  private readonly slackConnections: number;
   private readonly workers: number;
   private privateRedis: PrivateRedis | undefined;
   private redisUrl = '';
@@ -96,7 +99,7 @@ export class Bench {
   constructor(private readonly options: BenchOptions) {
     this.log = options.log ?? (() => undefined);
     this.connectors = options.connectors ?? 2;
-    this.socketsPerConnector = options.socketsPerConnector ?? 1;
+    this.slackConnections = options.slackConnections ?? 2;
     this.workers = options.workers ?? 2;
   }
 
@@ -146,7 +149,7 @@ export class Bench {
         machine,
         config: {
           connectors: this.connectors,
-          socketsPerConnector: this.socketsPerConnector,
+          slackConnections: this.slackConnections,
           workers: this.workers,
           redis: this.privateRedis ? 'private' : 'external',
           saturationP99LimitMs: plan.saturationP99LimitMs,
@@ -174,9 +177,7 @@ export class Bench {
 
   /** Every process started by this run (the private redis-server included). */
   startedProcesses(): BenchResult['processes'] {
-    const list = this.registry.started();
-    if (this.privateRedis && this.redisPid) list.push({ name: 'redis', pid: this.redisPid });
-    return list;
+    return this.registry.started();
   }
 
   private async shutdown(): Promise<void> {
@@ -184,6 +185,7 @@ export class Bench {
     await this.registry.stopAll(5000);
     this.admin?.disconnect();
     await this.privateRedis?.stop();
+    // Everything is stopped: the exit sweep (which also kills by pid) is no longer needed.
     this.registry.dispose();
   }
 
@@ -198,6 +200,8 @@ export class Bench {
     this.admin.on('error', (err) => this.log(`redis (bench admin connection): ${err.message}`));
     const info = await this.admin.info('server');
     this.redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0);
+    // Ours to kill on any exit (startPrivateRedis keeps its child handle to itself).
+    if (this.privateRedis && this.redisPid) this.registry.addPid('redis', this.redisPid);
     this.sampler.trackRedis('redis', this.redisPid, this.admin);
   }
 
@@ -225,14 +229,18 @@ export class Bench {
 
   private async withSystem<T>(kind: Kind, setup: Setup, fn: (sim: SimHost, sys: RunningSystem, prefix: string) => Promise<T>): Promise<T> {
     const prefix = `bench-${kind}-${randomBytes(3).toString('hex')}`;
+    const t0 = Date.now();
     const sim = await startSimHost(this.ctx);
     let sys: RunningSystem | undefined;
     try {
       if (kind === 'bolt') sys = await startBolt(this.ctx, sim, { handlerEnv: setup.handlerEnv });
       else sys = await startSocketworks(this.ctx, sim, this.socketworksOptions(kind, prefix, setup));
+      this.log(`  (${kind} up with ${sys.sockets} socket(s) in ${Date.now() - t0} ms)`);
       return await fn(sim, sys, prefix);
     } finally {
+      const t1 = Date.now();
       await sys?.stop();
+      this.log(`  (${kind} stopped in ${Date.now() - t1} ms)`);
       await stopSimHost(this.ctx, sim);
       await this.registry.stopAll(5000);
       await this.cleanRedis(prefix);
@@ -244,7 +252,7 @@ export class Bench {
       redisUrl: this.redisUrl,
       queuePrefix: prefix,
       connectors: kind === 'connector' ? 1 : this.connectors,
-      socketsPerConnector: kind === 'connector' ? CONNECTOR_ONLY_SOCKETS : this.socketsPerConnector,
+      slackConnections: kind === 'connector' ? CONNECTOR_ONLY_SOCKETS : this.slackConnections,
       workers: kind === 'connector' ? 0 : (setup.workers ?? this.workers),
       workerEnv: setup.workerEnv,
       benchAppModule: setup.benchAppModule,
@@ -257,7 +265,7 @@ export class Bench {
     const timeoutMs = expectedMs(spec) + spec.settleTimeoutMs + 60000;
     const load = await sim.call<LoadResult>('load', spec, timeoutMs);
     const eventLoopMs = { ...(await sys.lag()), sim: load.simEventLoopMs };
-    return { load, eventLoopMs, ...this.usage(load.startedAt, load.endedAt) };
+    return { load, eventLoopMs, serviceLogs: sys.logs(), ...this.usage(load.startedAt, load.endedAt) };
   }
 
   private usage(from: number, to: number): Pick<Measured, 'usage' | 'machineBusyPct'> {
@@ -265,8 +273,19 @@ export class Bench {
     return { usage, machineBusyPct: this.sampler.machineBusyPct(from, to) };
   }
 
+  /** Unmeasured traffic like `spec` (no disruptions) so both systems are measured warm. */
+  private async warmup(sim: SimHost, spec: LoadSpec): Promise<void> {
+    const seconds = this.options.plan.warmupSeconds;
+    if (seconds <= 0) return;
+    const rate = spec.ratePerSecond === 'burst' ? 1000 : Math.min(spec.ratePerSecond, 2000);
+    // Acks only, briefly: a backlog of answers left from the warm-up would be measured as load.
+    const warm: LoadSpec = { ...spec, ratePerSecond: rate, count: countFor(rate, seconds), seqBase: WARMUP_SEQ_BASE, refreshEveryMs: undefined, dropEveryMs: undefined, expectAnswers: false, settleTimeoutMs: 3000 };
+    await sim.call<LoadResult>('load', warm, expectedMs(warm) + 60000);
+  }
+
   private async single(kind: Kind, setup: Setup, spec: LoadSpec): Promise<SystemRun> {
     return this.withSystem(kind, setup, async (sim, sys) => {
+      await this.warmup(sim, spec);
       const m = await this.measure(sim, sys, spec);
       return { system: kind, sockets: sys.sockets, ...m };
     });
@@ -422,10 +441,11 @@ export class Bench {
           mix: kind === 'connector' ? CONNECTOR_ONLY_MIX : plan.mix,
         });
         seqBase += spec.count;
+        if (steps.length === 0) await this.warmup(sim, spec);
         const m = await this.measure(sim, sys, spec);
         const { timeline: _timeline, ...load } = m.load;
         const why = stepFailure(m.load, plan.saturationP99LimitMs);
-        steps.push({ rate, pass: why === undefined, why, load, usage: m.usage, machineBusyPct: m.machineBusyPct, eventLoopMs: m.eventLoopMs });
+        steps.push({ rate, pass: why === undefined, why, load, usage: m.usage, machineBusyPct: m.machineBusyPct, eventLoopMs: m.eventLoopMs, serviceLogs: m.serviceLogs });
         this.log(`  ${rate}/s: ${brief(m.load)}${why ? ` → stop (${why})` : ''}`);
         if (why) break;
       }
@@ -478,7 +498,7 @@ export class Bench {
         workerEnv: { BENCH_HANDLER_CPU_MS: String(s.cpuMs) },
       };
       await Promise.all([startConnectors(this.ctx, sim, options), startWorkers(this.ctx, sim, options)]);
-      await waitForSockets(sim, options.connectors * options.socketsPerConnector);
+      await waitForSockets(sim, options.slackConnections);
       const spec = this.spec(plan, { rate: 'burst', count: s.envelopes, settleMs: 120000 });
       const loading = sim.call<LoadResult>('load', spec, 200000);
       // Resume once every envelope is acked (in Redis): from here on only the workers work.

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { REPO_ROOT } from '@socketworks/testing';
 import { Bench, type BenchOptions } from './bench';
 import { writeOutputs } from './output';
-import { planNamed } from './plan';
+import { PLAN_PARTS, planNamed, restrictPlan } from './plan';
 import type { SystemName } from './result-types';
 
 const USAGE = `usage: npm run bench [-- options]
@@ -12,9 +12,10 @@ const USAGE = `usage: npm run bench [-- options]
   --out DIR                 where to write results (default: bench-results/ at the repository root)
   --redis-url URL           use this Redis instead of a private redis-server on a spare port
   --connectors N            connector processes in the comparison (default 2)
-  --sockets-per-connector N SLACK_CONNECTIONS of each (default 1)
+  --sockets N               SLACK_CONNECTIONS: sockets the connectors hold together (default 2)
   --workers N               worker processes in the comparison (default 2)
-  --systems a,b             socketworks,bolt (default both)`;
+  --systems a,b             socketworks,bolt (default both)
+  --only a,b                run only these parts: ${PLAN_PARTS.join(', ')}`;
 
 export interface CliOptions {
   bench: Omit<BenchOptions, 'log'>;
@@ -23,6 +24,7 @@ export interface CliOptions {
 
 export function parseArgs(argv: string[]): CliOptions {
   let plan = 'full';
+  let only: string[] | undefined;
   let outDir = resolve(REPO_ROOT, 'bench-results');
   const bench: Omit<BenchOptions, 'log' | 'plan' | 'command'> = {};
   const int = (v: string | undefined, name: string) => {
@@ -53,8 +55,8 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--connectors':
         bench.connectors = int(value(), arg);
         break;
-      case '--sockets-per-connector':
-        bench.socketsPerConnector = int(value(), arg);
+      case '--sockets':
+        bench.slackConnections = int(value(), arg);
         break;
       case '--workers':
         bench.workers = int(value(), arg);
@@ -65,6 +67,9 @@ export function parseArgs(argv: string[]): CliOptions {
         bench.systems = systems as SystemName[];
         break;
       }
+      case '--only':
+        only = value().split(',').map((s) => s.trim()).filter(Boolean);
+        break;
       case '-h':
       case '--help':
         process.stdout.write(`${USAGE}\n`);
@@ -75,7 +80,8 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   }
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-  return { bench: { ...bench, plan: planNamed(plan), command }, outDir };
+  const chosen = only ? restrictPlan(planNamed(plan), only) : planNamed(plan);
+  return { bench: { ...bench, plan: chosen, command }, outDir };
 }
 
 async function main(): Promise<void> {
@@ -86,6 +92,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   }
+  // A closed pipe (`| head`) must not kill the run halfway: cleanup still has to happen.
+  process.stdout.on('error', () => undefined);
   const t0 = Date.now();
   const log = (line: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
   const bench = new Bench({ ...cli.bench, log });

@@ -1,5 +1,5 @@
 // Writes a run's files: <timestamp>.json, latest.json, latest.md and charts/*.svg.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildCharts } from './charts';
 import { renderMarkdown } from './report';
@@ -10,11 +10,32 @@ export function timestampName(iso: string): string {
   return iso.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
-/** Returns the paths written. */
+/** Scenarios whose per-250 ms timeline is kept in the JSON (the charts draw them); others drop it to stay small. */
+const TIMELINE_KEPT = new Set(['refresh', 'drop', 'burst']);
+
+/** The result as stored: timelines only where a chart or a reader needs them. */
+export function compactResult(result: BenchResult): BenchResult {
+  return {
+    ...result,
+    scenarios: result.scenarios.map((s) =>
+      TIMELINE_KEPT.has(s.id)
+        ? s
+        : { ...s, runs: Object.fromEntries(Object.entries(s.runs).map(([k, run]) => [k, { ...run, load: { ...run.load, timeline: [] } }])) },
+    ),
+    connectorOnly: {
+      ...result.connectorOnly,
+      steady: result.connectorOnly.steady.map((run) => ({ ...run, load: { ...run.load, timeline: [] } })),
+    },
+  };
+}
+
+/** Returns the paths written. Charts of an earlier run that this run has no data for are removed. */
 export async function writeOutputs(result: BenchResult, outDir: string): Promise<string[]> {
-  await mkdir(join(outDir, 'charts'), { recursive: true });
+  const chartDir = join(outDir, 'charts');
+  await mkdir(chartDir, { recursive: true });
+  for (const name of await readdir(chartDir)) if (name.endsWith('.svg')) await rm(join(chartDir, name));
   const charts = buildCharts(result);
-  const json = `${JSON.stringify(result, null, 1)}\n`;
+  const json = `${JSON.stringify(compactResult(result))}\n`;
   const files: Array<[string, string]> = [
     [join(outDir, `${timestampName(result.startedAt)}.json`), json],
     [join(outDir, 'latest.json'), json],

@@ -21,6 +21,11 @@ export interface Plan {
   connector: { steady: Array<{ rate: number; seconds: number }>; refresh: { rate: number; seconds: number; everyMs: number } | null; saturation: boolean };
   scaling: { workers: number[]; envelopes: number; cpuMs: number } | null;
   ceiling: { producers: number[]; seconds: number } | null;
+  /**
+   * Before each measured load, the same system takes this many seconds of the same traffic (no
+   * disruptions), unmeasured: JIT compilation and connection pools warm up in both systems alike.
+   */
+  warmupSeconds: number;
   /** Wait for the last acks/answers after injection, at most this long. */
   settleMs: number;
   stepSettleMs: number;
@@ -51,28 +56,34 @@ export const FULL_PLAN: Plan = {
   },
   scaling: { workers: [1, 2, 4], envelopes: 6000, cpuMs: 2 },
   ceiling: { producers: [16, 64, 256], seconds: 3 },
+  warmupSeconds: 2,
   settleMs: 20000,
   stepSettleMs: 10000,
 };
 
-/** `--quick`: every kind of scenario, shorter, fewer steps; under two minutes on 2 cores. */
+/**
+ * `--quick`: a reduced set in under two minutes on 2 cores: the Redis ceiling, one connector alone
+ * (2,000/s and a short saturation), and against both systems 2,000/s, 200 ms handlers, one
+ * refresh and one drop, and three saturation steps. No burst and no worker scaling.
+ */
 export const QUICK_PLAN: Plan = {
   name: 'quick',
   mix: 'mixed',
-  steady: [{ rate: 2000, seconds: 3 }],
-  saturationRates: [1000, 2000, 4000, 8000],
+  steady: [{ rate: 2000, seconds: 2 }],
+  saturationRates: [1000, 2000, 4000],
   connectorSaturationRates: [2000, 4000, 8000],
-  stepSeconds: 1.5,
+  stepSeconds: 1,
   saturationP99LimitMs: 100,
-  slow: { rate: 2000, seconds: 3, delayMs: 200 },
-  refresh: { rate: 1000, seconds: 6.5, everyMs: 3000 },
+  slow: { rate: 2000, seconds: 2, delayMs: 200 },
+  refresh: { rate: 1000, seconds: 3.5, everyMs: 3000 },
   drop: { rate: 1000, seconds: 5.5, everyMs: 5000 },
-  burst: { count: 10000 },
-  connector: { steady: [{ rate: 2000, seconds: 2 }], refresh: { rate: 2000, seconds: 6.5, everyMs: 3000 }, saturation: true },
-  scaling: { workers: [1, 2], envelopes: 1200, cpuMs: 2 },
-  ceiling: { producers: [64], seconds: 2 },
-  settleMs: 10000,
-  stepSettleMs: 5000,
+  burst: null,
+  connector: { steady: [{ rate: 2000, seconds: 2 }], refresh: null, saturation: true },
+  scaling: null,
+  ceiling: { producers: [64], seconds: 1 },
+  warmupSeconds: 0.5,
+  settleMs: 4000,
+  stepSettleMs: 3000,
 };
 
 /** The integration test: a few hundred envelopes against both systems, one connector-only load, a short ceiling. */
@@ -91,6 +102,7 @@ export const TINY_PLAN: Plan = {
   connector: { steady: [{ rate: 200, seconds: 1 }], refresh: null, saturation: false },
   scaling: null,
   ceiling: { producers: [8], seconds: 0.5 },
+  warmupSeconds: 0.5,
   settleMs: 10000,
   stepSettleMs: 5000,
 };
@@ -110,4 +122,26 @@ export function planNamed(name: string): Plan {
 
 export function countFor(rate: number, seconds: number): number {
   return Math.max(1, Math.round(rate * seconds));
+}
+
+/** Parts of a plan `--only` can pick. */
+export const PLAN_PARTS = ['ceiling', 'connector', 'steady', 'slow-handlers', 'refresh', 'drop', 'burst', 'saturation', 'scaling'] as const;
+export type PlanPart = (typeof PLAN_PARTS)[number];
+
+/** The plan with only the given parts (the rest emptied). */
+export function restrictPlan(plan: Plan, only: readonly string[]): Plan {
+  for (const part of only) if (!(PLAN_PARTS as readonly string[]).includes(part)) throw new RangeError(`--only: unknown part ${part} (${PLAN_PARTS.join(', ')})`);
+  const has = (part: PlanPart) => only.includes(part);
+  return {
+    ...plan,
+    ceiling: has('ceiling') ? plan.ceiling : null,
+    connector: has('connector') ? plan.connector : { steady: [], refresh: null, saturation: false },
+    steady: has('steady') ? plan.steady : [],
+    slow: has('slow-handlers') ? plan.slow : null,
+    refresh: has('refresh') ? plan.refresh : null,
+    drop: has('drop') ? plan.drop : null,
+    burst: has('burst') ? plan.burst : null,
+    saturationRates: has('saturation') ? plan.saturationRates : [],
+    scaling: has('scaling') ? plan.scaling : null,
+  };
 }

@@ -12,7 +12,9 @@ export interface StartedProcess {
 export class ProcessRegistry {
   private readonly live = new Map<ChildProcess, string>();
   private readonly everStarted: StartedProcess[] = [];
-  private readonly exitSweep = () => this.killAllNow();
+  /** Processes started by someone else for us (the private redis-server): killed by pid on exit. */
+  private readonly foreign: StartedProcess[] = [];
+  private readonly exitSweep = () => this.sweep();
 
   constructor() {
     process.on('exit', this.exitSweep);
@@ -22,6 +24,12 @@ export class ProcessRegistry {
     if (child.pid !== undefined) this.everStarted.push({ name, pid: child.pid });
     this.live.set(child, name);
     child.once('exit', () => this.live.delete(child));
+  }
+
+  /** A process we own but did not spawn here; killed in the exit sweep if still running. */
+  addPid(name: string, pid: number): void {
+    this.everStarted.push({ name, pid });
+    this.foreign.push({ name, pid });
   }
 
   /** Every process started so far (for the report and the "all gone" check). */
@@ -46,6 +54,19 @@ export class ProcessRegistry {
   killAllNow(): void {
     for (const child of this.live.keys()) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+
+  /** Last resort on exit: everything, our own children and the foreign pids. */
+  private sweep(): void {
+    this.killAllNow();
+    for (const { pid } of this.foreign) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        // ESRCH: already gone, which is the goal.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
     }
   }
 

@@ -2,7 +2,7 @@
 // changes meaning.
 import type { LoadResult } from './load-types';
 import type { ProcessUsage } from './sampler';
-import type { EventLoopLag } from './systems';
+import type { EventLoopLag, LogSummary } from './systems';
 import type { StartedProcess } from './processes';
 
 export const RESULT_VERSION = 1;
@@ -27,6 +27,8 @@ export interface Measured {
   machineBusyPct: number;
   /** Event-loop delay of each Node process during the load (sim included). */
   eventLoopMs: Record<string, EventLoopLag>;
+  /** Warn/error lines each Socketworks service logged up to the end of the load. */
+  serviceLogs?: Record<string, LogSummary>;
 }
 
 export interface SystemRun extends Measured {
@@ -102,7 +104,7 @@ export interface BenchResult {
   machine: Machine;
   config: {
     connectors: number;
-    socketsPerConnector: number;
+    slackConnections: number;
     workers: number;
     redis: 'private' | 'external';
     saturationP99LimitMs: number;

@@ -102,7 +102,9 @@ export function lineChart(o: ChartOptions): string {
     ...markerKinds(o.markers ?? []).map(([kind, color]) => ({ name: kind, color, dashed: true, marker: true })),
   ];
   const legendRows = Math.ceil(legendItems.length / 3);
-  const top = 52 + (o.subtitle ? 16 : 0) + legendRows * 18;
+  const subtitleLines = o.subtitle ? wrap(o.subtitle, Math.floor((width - 96) / 6.6)) : [];
+  const legendTop = 52 + subtitleLines.length * 15;
+  const top = legendTop + legendRows * 18;
   const margin = { top, right: 24, bottom: 52, left: 72 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
@@ -140,7 +142,7 @@ export function lineChart(o: ChartOptions): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text class="title" x="${margin.left}" y="22" font-size="16" font-weight="bold" fill="#222">${escapeXml(o.title)}</text>`);
-  if (o.subtitle) out.push(`<text class="subtitle" x="${margin.left}" y="40" font-size="12" fill="#555">${escapeXml(o.subtitle)}</text>`);
+  subtitleLines.forEach((line, k) => out.push(`<text class="subtitle" x="${margin.left}" y="${40 + k * 15}" font-size="12" fill="#555">${escapeXml(line)}</text>`));
 
   // grid and axes
   out.push('<g class="grid" stroke="#e5e5e5" stroke-width="1">');
@@ -195,7 +197,7 @@ export function lineChart(o: ChartOptions): string {
   const colW = (width - margin.left - margin.right) / 3;
   legendItems.forEach((item, k) => {
     const x = margin.left + (k % 3) * colW;
-    const y = 52 + (o.subtitle ? 16 : 0) + Math.floor(k / 3) * 18 - 8;
+    const y = legendTop + Math.floor(k / 3) * 18 - 8;
     const dash = item.dashed ? ` stroke-dasharray="${item.marker ? '3 3' : '7 4'}"` : '';
     out.push(`<line x1="${fmt(x)}" y1="${fmt(y)}" x2="${fmt(x + 26)}" y2="${fmt(y)}" stroke="${item.color}" stroke-width="${item.marker ? 1.5 : 2.5}"${dash}/>`);
     out.push(`<text x="${fmt(x + 32)}" y="${fmt(y + 4)}" fill="#222">${escapeXml(item.name)}</text>`);
@@ -203,6 +205,20 @@ export function lineChart(o: ChartOptions): string {
   out.push('</g>');
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** Greedy word wrap at `maxChars` per line. */
+export function wrap(text: string, maxChars: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > maxChars) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function markerKinds(markers: Marker[]): Array<[string, string]> {

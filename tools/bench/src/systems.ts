@@ -18,6 +18,9 @@ export const ENTRIES = {
   ceiling: resolve(BENCH_DIST, 'enqueue-ceiling.js'),
 } as const;
 
+/** SIGTERM → SIGKILL grace when a system run is over. */
+const STOP_GRACE_MS = 1000;
+
 export interface EventLoopLag {
   p99: number;
   max: number;
@@ -50,7 +53,32 @@ export async function stopSimHost(ctx: Context, sim: SimHost): Promise<void> {
   await ctx.registry.stop(sim.child, 3000);
 }
 
+/** Warn/error lines a service logged (counts and the first distinct messages): part of "why". */
+export interface LogSummary {
+  warn: number;
+  error: number;
+  messages: string[];
+}
+
+export function summarizeLogs(proc: ServiceProcess): LogSummary {
+  const out: LogSummary = { warn: 0, error: 0, messages: [] };
+  for (const line of proc.logs) {
+    // createLogger writes the level as its label.
+    const level = line.level;
+    const isWarn = level === 'warn';
+    const isError = level === 'error' || level === 'fatal';
+    if (!isWarn && !isError) continue;
+    if (isWarn) out.warn += 1;
+    else out.error += 1;
+    const msg = String(line.msg ?? '');
+    if (out.messages.length < 5 && !out.messages.includes(msg)) out.messages.push(msg);
+  }
+  return out;
+}
+
 export interface RunningSystem {
+  /** Warn/error log lines of each service so far. */
+  logs(): Record<string, LogSummary>;
   /** Event-loop delay of each process since the last call (each process resets on read). */
   lag(): Promise<Record<string, EventLoopLag>>;
   stop(): Promise<void>;
@@ -62,8 +90,8 @@ export interface SocketworksOptions {
   redisUrl: string;
   queuePrefix: string;
   connectors: number;
-  /** SLACK_CONNECTIONS of each connector. */
-  socketsPerConnector: number;
+  /** SLACK_CONNECTIONS, the same on every replica: the slots they share through Redis leases. */
+  slackConnections: number;
   workers: number;
   /** Extra env for workers (WORKER_QUEUES, BENCH_HANDLER_*); APP_MODULE is the bench app when a handler cost is set. */
   workerEnv?: Record<string, string>;
@@ -128,7 +156,7 @@ async function waitForServiceLog(proc: ServiceProcess, msg: string): Promise<voi
 }
 
 export async function startConnectors(ctx: Context, sim: SimHost, options: SocketworksOptions): Promise<Array<{ proc: ServiceProcess; port: number }>> {
-  const env = { ...common(options, sim.ready.apiUrl), SLACK_APP_TOKEN: DEMO_APP_TOKEN, SLACK_CONNECTIONS: String(options.socketsPerConnector) };
+  const env = { ...common(options, sim.ready.apiUrl), SLACK_APP_TOKEN: DEMO_APP_TOKEN, SLACK_CONNECTIONS: String(options.slackConnections) };
   return Promise.all(
     Array.from({ length: options.connectors }, async (_, k) => {
       const name = `connector-${k + 1}`;
@@ -155,9 +183,10 @@ export async function startSocketworks(ctx: Context, sim: SimHost, options: Sock
     startConnectors(ctx, sim, options),
   ]);
   const all = [...connectors, ...workers];
-  const sockets = await waitForSockets(sim, options.connectors * options.socketsPerConnector);
+  const sockets = await waitForSockets(sim, options.slackConnections);
   return {
     sockets,
+    logs: () => Object.fromEntries(all.map(({ proc }) => [proc.name, summarizeLogs(proc)])),
     lag: async () => {
       const out: Record<string, EventLoopLag> = {};
       await Promise.all(
@@ -171,10 +200,11 @@ export async function startSocketworks(ctx: Context, sim: SimHost, options: Sock
       );
       return out;
     },
-    // Connectors first (no new envelopes), then workers (finish running jobs).
+    // The measurement is over: SIGTERM everything at once, SIGKILL after a short grace (replicas
+    // stopping together would otherwise hand their slots to each other first). Redis is flushed
+    // after every run, so nothing a hard stop leaves behind survives.
     stop: async () => {
-      await Promise.all(connectors.map(({ proc }) => ctx.registry.stop(proc.child, 8000)));
-      await Promise.all(workers.map(({ proc }) => ctx.registry.stop(proc.child, 8000)));
+      await Promise.all(all.map(({ proc }) => ctx.registry.stop(proc.child, STOP_GRACE_MS)));
     },
   };
 }
@@ -194,6 +224,7 @@ export async function startBolt(ctx: Context, sim: SimHost, options: BoltOptions
   const sockets = await waitForSockets(sim, 1);
   return {
     sockets,
+    logs: () => ({}),
     lag: async () => {
       try {
         return { bolt: await bolt.call<EventLoopLag>('lag', undefined, 10000) };

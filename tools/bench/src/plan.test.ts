@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseArgs } from './main';
+import { countFor, FULL_PLAN, QUICK_PLAN, restrictPlan } from './plan';
+
+test('the full plan has every scenario of the brief; quick keeps each comparison shorter', () => {
+  assert.deepEqual(FULL_PLAN.steady.map((s) => s.rate), [500, 2000]);
+  assert.deepEqual(FULL_PLAN.saturationRates, [1000, 2000, 3000, 4000, 6000, 8000]);
+  assert.equal(FULL_PLAN.slow?.delayMs, 200);
+  assert.equal(FULL_PLAN.refresh?.everyMs, 3000);
+  assert.equal(FULL_PLAN.drop?.everyMs, 5000);
+  assert.equal(FULL_PLAN.burst?.count, 10000);
+  assert.deepEqual(FULL_PLAN.scaling?.workers, [1, 2, 4]);
+  assert.ok(QUICK_PLAN.refresh && QUICK_PLAN.refresh.seconds * 1000 > QUICK_PLAN.refresh.everyMs, 'quick still sees a refresh');
+  assert.ok(QUICK_PLAN.drop && QUICK_PLAN.drop.seconds * 1000 > QUICK_PLAN.drop.everyMs, 'quick still sees a drop');
+  assert.equal(countFor(2000, 1.5), 3000);
+});
+
+test('--only keeps the named parts and empties the rest; unknown parts are refused', () => {
+  const p = restrictPlan(FULL_PLAN, ['steady', 'drop']);
+  assert.equal(p.steady.length, 2);
+  assert.ok(p.drop);
+  assert.equal(p.refresh, null);
+  assert.equal(p.ceiling, null);
+  assert.deepEqual(p.saturationRates, []);
+  assert.deepEqual(p.connector.steady, []);
+  assert.throws(() => restrictPlan(FULL_PLAN, ['nope']), /unknown part nope/);
+});
+
+test('command line: --quick, options with values, the command echoed for the report', () => {
+  const cli = parseArgs(['--quick', '--workers', '3', '--systems', 'bolt', '--out', '/tmp/x']);
+  assert.equal(cli.bench.plan.name, 'quick');
+  assert.equal(cli.bench.workers, 3);
+  assert.deepEqual(cli.bench.systems, ['bolt']);
+  assert.equal(cli.outDir, '/tmp/x');
+  assert.equal(cli.bench.command, 'npm run bench -- --quick --workers 3 --systems bolt --out /tmp/x');
+  assert.equal(parseArgs([]).bench.command, 'npm run bench');
+  assert.throws(() => parseArgs(['--workers', '0']), /--workers must be a whole number/);
+  assert.throws(() => parseArgs(['--bogus']), /unknown option --bogus/);
+  assert.throws(() => parseArgs(['--systems', 'slack']), /unknown system slack/);
+});

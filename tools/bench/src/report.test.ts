@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildCharts } from './charts';
+import { compactResult, timestampName } from './output';
+import { ms, renderMarkdown, table } from './report';
+import { sampleResult } from './sample-result';
+import { evaluateTargets } from './targets';
+
+function withTargets(overrides?: Parameters<typeof sampleResult>[0]) {
+  const r = sampleResult(overrides);
+  r.targets = evaluateTargets(r);
+  return r;
+}
+
+test('table: header, separator, one line per row, pipes escaped', () => {
+  const t = table(['a', 'b'], [['1', 'x|y'], [2, 'z']]).split('\n');
+  assert.deepEqual(t, ['| a | b |', '|---|---|', '| 1 | x\\|y |', '| 2 | z |']);
+});
+
+test('ms formats small values with decimals and large ones in seconds', () => {
+  assert.equal(ms(0.456), '0.46');
+  assert.equal(ms(12.34), '12.3');
+  assert.equal(ms(250.4), '250');
+  assert.equal(ms(2500), '2.50 s');
+  assert.equal(ms(NaN), '–');
+});
+
+test('the report starts with the machine, the command, the date and the run count', () => {
+  const md = renderMarkdown(withTargets(), []);
+  const head = md.split('\n## ')[0]!;
+  assert.match(head, /^# Socketworks benchmark \(quick run\)/);
+  assert.match(head, /\| Machine \| 2 cores \(`nproc`\), Test CPU, 24 GB memory/);
+  assert.match(head, /\| Node \| v20\.0\.0 \|/);
+  assert.match(head, /\| Redis \| 7\.0\.15 /);
+  assert.match(head, /\| Command \| `npm run bench -- --quick` \|/);
+  assert.match(head, /\| Date \| 2026-01-01T00:00:00\.000Z \(wall time 1 min 40 s\) \|/);
+  assert.match(head, /\| Runs \| 1 /);
+});
+
+test('the side-by-side table has a row per scenario and system, with the counts and latencies', () => {
+  const md = renderMarkdown(withTargets(), []);
+  const section = md.slice(md.indexOf('## Socketworks and Bolt side by side'), md.indexOf('## Saturation point'));
+  const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
+  assert.equal(rows.length, 8, 'four scenarios × two systems');
+  const steadySw = rows.find((r) => r.startsWith('| Steady 2,000/s | Socketworks'))!;
+  assert.ok(steadySw.includes('| 4,000 / 4,000 / 0 |'), 'frames sent / acked / unacked');
+  assert.ok(steadySw.includes('| 0.75 / 3.00 / 12.0 |'), 'ack p50 / p99 / max');
+  const dropBolt = rows.find((r) => r.startsWith('| Abrupt socket drop every 5 s | Bolt'))!;
+  const cells = dropBolt.split(' | ');
+  assert.equal(cells[7], '12', 'handled twice');
+});
+
+test('targets: all met in the sample; a missed one says missed and why', () => {
+  const met = withTargets();
+  assert.deepEqual(
+    met.targets.map((t) => [t.id, t.pass]),
+    [
+      ['ack-p99-2000', true],
+      ['ack-p99-slow-handlers', true],
+      ['refresh-no-wait', true],
+      ['drop-no-loss', true],
+      ['connector-vs-ceiling', true],
+      ['worker-scaling', true],
+    ],
+  );
+  const missed = withTargets({ steadyAckP99: 40, refreshWaited: 5, dropLost: 2 });
+  const byId = Object.fromEntries(missed.targets.map((t) => [t.id, t]));
+  assert.equal(byId['ack-p99-2000']!.pass, false);
+  assert.match(byId['ack-p99-2000']!.why!, /CPU .*worker-1 40%/);
+  assert.equal(byId['refresh-no-wait']!.measured, '5 waited, 0 redelivered, 0 lost');
+  assert.equal(byId['drop-no-loss']!.pass, false);
+  const md = renderMarkdown(missed, []);
+  assert.match(md, /\| ack p99 ≤ 5 ms at 2,000 envelopes\/s \(Socketworks, end to end\) \| 40 ms \| \*\*missed\*\* \| /);
+});
+
+test('worker scaling names the cores as the limit on a 2-core machine', () => {
+  const md = renderMarkdown(withTargets(), []);
+  assert.match(md, /\*\*The cores are the limit\*\*: this machine has 2 cores/);
+  assert.match(md, /\| 4 \| 700 \| 44% \|/);
+});
+
+test('charts: a timeline per disruption scenario, the rate chart and the scaling chart, each linked from the report', () => {
+  const r = withTargets();
+  const charts = buildCharts(r);
+  assert.deepEqual(charts.map((c) => c.name), ['ack-timeline-refresh.svg', 'ack-timeline-drop.svg', 'ack-p99-vs-rate.svg', 'worker-scaling.svg']);
+  const refresh = charts[0]!.svg;
+  assert.equal(refresh.split('<g class="series"').length - 1, 4, 'send→ack and inject→ack for both systems');
+  assert.equal(refresh.split('class="marker"').length - 1, 1);
+  const md = renderMarkdown(r, charts);
+  for (const c of charts) assert.ok(md.includes(`](charts/${c.name})`));
+});
+
+test('the stored JSON drops timelines no chart uses, and names files by time', () => {
+  const compact = compactResult(withTargets());
+  assert.equal(compact.scenarios.find((s) => s.id === 'steady-2000')!.runs.socketworks!.load.timeline.length, 0);
+  assert.equal(compact.scenarios.find((s) => s.id === 'refresh')!.runs.socketworks!.load.timeline.length, 4);
+  assert.equal(timestampName('2026-01-01T10:20:30.456Z'), '2026-01-01T10-20-30Z');
+});
