@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@slack/web-api';
-import { classifyError, slackErrorCode } from './classify-error';
-import { FrameworkError, MultipleListenerError, PermanentError, RespondError } from './errors';
+import { classifyError, rateLimitOf, slackErrorCode } from './classify-error';
+import { FrameworkError, MultipleListenerError, PermanentError, RateLimitedError, RespondError } from './errors';
 
 /** The shapes @slack/web-api throws (errors.ts: a coded Error with `data` / `statusCode`). */
 function platformError(error: string): Error {
@@ -47,4 +47,21 @@ test('wrapped errors take the kind of what they wrap; several listener errors ar
   assert.equal(slackErrorCode(new Error('x')), undefined);
   assert.equal(classifyError(new MultipleListenerError([platformError('invalid_auth'), new PermanentError('x')])), 'permanent');
   assert.equal(classifyError(new MultipleListenerError([platformError('invalid_auth'), new Error('flaky')])), 'transient');
+});
+
+test('rate limits: transient, found by rateLimitOf alone, wrapped, or when every listener error is one (the longest wait)', () => {
+  const short = new RateLimitedError('chat.postMessage', 'T1', 1000, false);
+  const long = new RateLimitedError('views.publish', 'T1', 5000, true);
+  assert.equal(classifyError(short), 'transient');
+  assert.equal(rateLimitOf(short), short);
+  assert.equal(rateLimitOf(new Error('wrapped', { cause: long })), long);
+  assert.equal(rateLimitOf(new MultipleListenerError([short, long])), long);
+  assert.equal(rateLimitOf(new MultipleListenerError([short, new Error('a real failure')])), undefined, 'a real failure wins');
+  assert.equal(rateLimitOf(new Error('other')), undefined);
+  assert.match(long.message, /paused for team T1 by an earlier rate limit/);
+});
+
+test('a spent or expired response_url is permanent', () => {
+  assert.equal(classifyError(new RespondError('ERR_RESPOND_URL_EXHAUSTED', 'x')), 'permanent');
+  assert.equal(classifyError(new RespondError('ERR_RESPOND_URL_EXPIRED', 'x')), 'permanent');
 });
