@@ -33,9 +33,27 @@ test('defaults: every documented default applies and the result is frozen', () =
       CONNECTOR_ENQUEUE_TIMEOUT_MS: 1500,
       CONNECTOR_SHUTDOWN_TIMEOUT_MS: 10000,
       SYNC_ACK_BUDGET_MS: 2000,
+      SLACK_DELIVERY: 'socket',
+      HTTP_PORT: 3000,
+      HTTP_HOST: '0.0.0.0',
+      HTTP_MAX_BODY_BYTES: 1024 * 1024,
+      CONNECTOR_LEASE_TTL_MS: 5000,
+      CONNECTOR_UNLEASED_SOCKET_MAX_MS: 60000,
     },
   );
   assert.ok(Object.isFrozen(config));
+});
+
+test('SLACK_DELIVERY: http needs SLACK_SIGNING_SECRET and no app token; socket needs the app token; an unknown value is named', () => {
+  assert.deepEqual(configError({ SLACK_DELIVERY: 'http' }).problems, [{ variable: 'SLACK_SIGNING_SECRET', problem: 'is required when SLACK_DELIVERY is http' }]);
+  assert.deepEqual(configError({ SLACK_APP_TOKEN: TOKEN, SLACK_DELIVERY: 'both' }).problems, [
+    { variable: 'SLACK_SIGNING_SECRET', problem: 'is required when SLACK_DELIVERY is both' },
+  ]);
+  const http = loadConnectorConfig({ SLACK_DELIVERY: 'http', SLACK_SIGNING_SECRET: 'fakeSigningSecret0000000000000001' });
+  assert.equal(http.SLACK_APP_TOKEN, undefined);
+  assert.deepEqual(configError({ SLACK_DELIVERY: 'socket' }).problems, [{ variable: 'SLACK_APP_TOKEN', problem: 'is required' }]);
+  assert.deepEqual(configError({ SLACK_APP_TOKEN: TOKEN, SLACK_DELIVERY: 'carrier-pigeon' }).problems, [{ variable: 'SLACK_DELIVERY', problem: 'must be one of: socket, http, both' }]);
+  assert.deepEqual(configError({ SLACK_APP_TOKEN: TOKEN, CONNECTOR_LEASE_TTL_MS: '100' }).problems.map((p) => p.variable), ['CONNECTOR_LEASE_TTL_MS']);
 });
 
 test('SYNC_ACK_BUDGET_MS: 0 turns waiting off; past 2800 ms (too close to Slack\'s 3 s) is refused', () => {
