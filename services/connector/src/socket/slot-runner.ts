@@ -146,6 +146,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   /** Consecutive failures (open errors, hello timeouts, early drops); 0 after a stable socket. */
   private failures = 0;
   private readsPaused = false;
+  /** Epoch ms before which this slot does not connect (Slack said too_many_websockets). */
+  private tooManyUntil = 0;
   private stopping: Promise<void> | undefined;
   private readonly logger: Logger;
 
@@ -268,6 +270,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   private async establish(initialDelayMs: number): Promise<void> {
     let delayMs = initialDelayMs;
     while (this._state === 'running') {
+      // A too_many_websockets back-off outlives stop()/start() (the lease keeper restarts slots).
+      delayMs = Math.max(delayMs, this.tooManyUntil - Date.now());
       if (delayMs > 0 && !(await this.sleep(delayMs))) return;
       const url = await this.fetchUrl();
       if (url === undefined) return;
@@ -532,6 +536,7 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
    */
   private tooManyWebsockets(socket: SocketConnection): number {
     const delayMs = jitteredAtLeast(this.options.timings.tooManyWebsocketsBackoffMs);
+    this.tooManyUntil = Math.max(this.tooManyUntil, Date.now() + delayMs);
     socket.logger.warn(
       { reason: 'too_many_websockets', retry_in_ms: delayMs },
       'Slack reports too many sockets for this app (limit 10): backing off. Check SLACK_CONNECTIONS × replicas and look for leaked connections',
