@@ -53,8 +53,6 @@ export interface SyncAnswersOptions {
 interface Waiter {
   resolve: (answer: SyncAnswer) => void;
   timer: NodeJS.Timeout;
-  /** `Date.now()` at which the budget ends. */
-  deadline: number;
 }
 
 export class SyncAnswers {
@@ -92,25 +90,9 @@ export class SyncAnswers {
     });
   }
 
-  private async subscribe(): Promise<void> {
-    try {
-      await this.redis.subscribe(this.channel);
-      this.subscribed = true;
-    } catch (err) {
-      // The connection dropped again while subscribing; the next 'ready' tries again. Meanwhile
-      // sync envelopes are acked bare (outcome `unavailable`).
-      this.options.logger.warn({ err: describeError(err) }, 'sync lane: subscribing to the reply channel failed');
-    }
-  }
-
   /** Whether an answer can reach this process now. When false, sync envelopes are acked bare. */
   get ready(): boolean {
     return this.subscribed && this.redis.status === 'ready' && !this.closed;
-  }
-
-  /** Envelopes waiting for their answer. */
-  get waiting(): number {
-    return this.waiters.size;
   }
 
   /** Subscribes; rejects after `timeoutMs` (the connector then fails its start). */
@@ -148,9 +130,8 @@ export class SyncAnswers {
     const answer = new Promise<SyncAnswer>((resolve) => {
       resolveAnswer = resolve;
     });
-    const deadline = Date.now() + Math.max(0, timeoutMs);
     const timer = setTimeout(() => this.expire(envelopeId), Math.max(0, timeoutMs));
-    this.waiters.set(envelopeId, { resolve: resolveAnswer, timer, deadline });
+    this.waiters.set(envelopeId, { resolve: resolveAnswer, timer });
     return {
       answer,
       cancel: () => {
@@ -174,6 +155,17 @@ export class SyncAnswers {
       // Not connected: nothing to unsubscribe from, drop the socket.
       this.options.logger.info({ err: describeError(err) }, 'sync lane: redis quit failed: disconnecting');
       this.redis.disconnect();
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.redis.subscribe(this.channel);
+      this.subscribed = true;
+    } catch (err) {
+      // The connection dropped again while subscribing; the next 'ready' tries again. Meanwhile
+      // sync envelopes are acked bare (outcome `unavailable`).
+      this.options.logger.warn({ err: describeError(err) }, 'sync lane: subscribing to the reply channel failed');
     }
   }
 

@@ -8,7 +8,7 @@ import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullPrefix, parseJobData, type SlackJobData, type SyncReply } from '@socketworks/protocol';
 import { blockActionsPayload, blockSuggestionPayload, globalShortcutPayload, slashCommandPayload, viewSubmissionPayload } from '@socketworks/slack-sim';
-import { waitFor } from '@socketworks/testing';
+import { startPrivateRedis, waitFor } from '@socketworks/testing';
 import { metricValue } from '../test-support/log-capture';
 import { startHarness, type Harness } from '../test-support/harness';
 
@@ -25,8 +25,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function harness(env: Record<string, string> = {}): Promise<Harness> {
-  const h = await startHarness({ name: 'sync', env: { SLACK_CONNECTIONS: '1', ...env } });
+async function harness(env: Record<string, string> = {}, redisUrl?: string): Promise<Harness> {
+  const h = await startHarness({ name: 'sync', env: { SLACK_CONNECTIONS: '1', ...env }, ...(redisUrl ? { redisUrl } : {}) });
   closers.push(() => h.close());
   return h;
 }
@@ -178,4 +178,19 @@ test('SYNC_ACK_BUDGET_MS=0 turns the waiting off: answer kinds are acked bare ri
   assert.ok(ack.latencyMs! < 500, `acked in ${ack.latencyMs} ms`);
   const job = (await h.jobs('sync')).find((j) => j.id === `env-${injected.envelopeId}`);
   assert.ok(job && job.data.reply_to === undefined);
+});
+
+test('after a Redis restart the reply channel is subscribed again and answers reach the ack', { timeout: 40000 }, async () => {
+  const redis = await startPrivateRedis();
+  closers.push(() => redis.stop());
+  const h = await harness({}, redis.url);
+  await redis.stop();
+  await waitFor(() => !h.connector.sync.ready || undefined, { message: 'the sync lane to notice' });
+  await redis.start();
+  await waitFor(() => h.connector.sync.ready || undefined, { timeoutMs: 15000, message: 'the reply channel to be subscribed again' });
+  await standInWorker(h, async (_data, publish) => publish({ acked: true, payload: { text: 'back' } }));
+  const injected = h.sim.inject({ type: 'slash_commands', payload: slashCommandPayload({ command: '/x', text: 'y' }) });
+  const ack = await ackOf(h, injected.envelopeId);
+  assert.deepEqual(ack.payload, { text: 'back' });
+  assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_sync_answers_total', { outcome: 'in_time' }), 1);
 });
