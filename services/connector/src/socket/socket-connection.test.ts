@@ -201,3 +201,45 @@ test('close() lets tracked work write its ack first, then closes with 1000', asy
   assert.equal(code, 1000);
   assert.deepEqual(received.map((r) => JSON.parse(r)), [{ envelope_id: 'late' }]);
 });
+
+// The close-frame race of a handover (src/slots/ack-forwarder.ts): Slack writes an envelope before
+// it has read our close frame. The peer stops reading here, so our close frame waits unread while
+// it sends; the envelope arrives when nothing may be sent on this socket any more.
+test('an envelope arriving after our close frame: late_envelope (to ack elsewhere), never an ack on this socket', async () => {
+  const socket = connection();
+  const late: string[] = [];
+  socket.on('late_envelope', (frame) => late.push(frame.envelope_id));
+  socket.on('envelope', () => assert.fail('a late envelope must not be emitted as a normal one'));
+  const opened = socket.open();
+  await waitFor(() => peers.length === 1);
+  peers[0]!.send(HELLO);
+  await opened;
+  peers[0]!.pause();
+  const closed = socket.close(1000);
+  await waitFor(() => !socket.canSend, { message: 'our close frame out' });
+  peers[0]!.send(envelope('after-close'));
+  await waitFor(() => late.length === 1, { message: 'the late envelope' });
+  assert.deepEqual(late, ['after-close']);
+  await assert.rejects(socket.ack('after-close'), SocketNotOpenError);
+  peers[0]!.resume();
+  const info = await closed;
+  assert.equal(info.code, 1000);
+  assert.deepEqual(received, [], 'nothing was written after the close frame');
+  assert.equal(await metricValue(registry, 'socketworks_connector_ack_failures_total'), 0);
+});
+
+test('without a late_envelope listener such an envelope is counted and dropped (logged, not acked)', async () => {
+  const socket = connection();
+  const opened = socket.open();
+  await waitFor(() => peers.length === 1);
+  peers[0]!.send(HELLO);
+  await opened;
+  peers[0]!.pause();
+  const closed = socket.close(1000);
+  await waitFor(() => !socket.canSend);
+  peers[0]!.send(envelope('dropped'));
+  await waitFor(async () => (await metricValue(registry, 'socketworks_connector_ack_failures_total', { type: 'events_api' })) === 1, { message: 'the count' });
+  assert.ok(logs.find((l) => l.msg === 'envelope arrived while the socket was closing: not acked' && l.envelope_id === 'dropped').length === 1);
+  peers[0]!.resume();
+  await closed;
+});
