@@ -62,9 +62,9 @@ export interface Connector {
   /** The HTTP receiver (SLACK_DELIVERY http or both). */
   readonly http: HttpReceiver | undefined;
   /**
-   * What /readyz answers: ready = not stopping, Redis ready, and per delivery: sockets — the app
-   * is not halted and this replica's lease heartbeat works (a replica holding no slot is ready:
-   * others hold them); HTTP — the receiver listens.
+   * What /readyz answers: ready = not stopping, Redis ready, and: with HTTP delivery (http,
+   * both) the receiver listens; socket only — the app is not halted and this replica's lease
+   * heartbeat works (a replica holding no slot is ready: others hold them).
    */
   readiness(): ReadyCheck;
   /** Stops in the order that loses nothing (see the body). Idempotent. */
@@ -181,9 +181,11 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
     const halted = slots.halted;
     const redisReady = redis.status === 'ready';
     const socketsOk = !leases || (!halted && leases.keeper.participating);
-    const httpOk = !http || http.listening;
+    // With HTTP delivery, readiness gates the HTTP traffic: a replica whose sockets are halted
+    // (link_disabled: Slack now sends over HTTP) must keep taking requests.
+    const deliveryOk = http ? http.listening : socketsOk;
     return {
-      ready: !stopping && redisReady && socketsOk && httpOk,
+      ready: !stopping && redisReady && deliveryOk,
       details: {
         stopping,
         delivery: config.SLACK_DELIVERY,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUEUE_NAMES } from '@socketworks/protocol';
-import { startPrivateRedis } from '@socketworks/testing';
+import { startPrivateRedis, waitFor } from '@socketworks/testing';
 import { metricValue } from '../test-support/log-capture';
 import { startHarness, type Harness } from '../test-support/harness';
 import { signSlackRequest } from './signature';
@@ -174,5 +174,36 @@ test('Redis cannot take the job: 503 (Slack retries an event on a non-2xx), noth
     await redis.start();
     await down.close();
     await redis.stop();
+  }
+});
+
+test('SLACK_DELIVERY=both: the same event over the socket and over HTTP is one job; readiness follows HTTP', async () => {
+  const both = await startHarness({
+    name: 'httpboth',
+    env: { SLACK_DELIVERY: 'both', SLACK_SIGNING_SECRET: SECRET, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', SYNC_ACK_BUDGET_MS: '0' },
+    deps: { httpNow: () => TS * 1000 },
+    logLevel: 'info',
+  });
+  try {
+    const payload = JSON.parse(fixture('http_event_callback.json').toString('utf8')) as Record<string, unknown>;
+    const overSocket = both.sim.inject({ type: 'events_api', payload });
+    const res = await post(fixture('http_event_callback.json'), signedHeaders('http_event_callback.json'), `http://127.0.0.1:${both.connector.http!.port!}/slack/events`);
+    assert.equal(res.status, 200);
+    await waitFor(() => both.sim.acks().some((a) => a.envelopeId === overSocket.envelopeId), { message: 'the socket ack' });
+    const jobs = await both.jobs('events');
+    assert.deepEqual(jobs.map((j) => j.id), ['ev-Ev0000000001'], 'one job for both deliveries');
+    const ready = await fetch(`http://127.0.0.1:${both.connector.opsPort!}/readyz`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as Record<string, unknown>;
+    assert.equal(body.delivery, 'both');
+    assert.equal(body.http_listening, true);
+    // Socket Mode turned off: Slack now delivers over HTTP, so the replica stays ready.
+    both.sim.setLinkDisabled(true);
+    await waitFor(() => both.connector.slots.halted?.reason === 'link_disabled', { message: 'sockets halted' });
+    const after = await fetch(`http://127.0.0.1:${both.connector.opsPort!}/readyz`);
+    assert.equal(after.status, 200);
+    assert.equal(((await after.json()) as Record<string, unknown>).halted, 'link_disabled');
+  } finally {
+    await both.close();
   }
 });
