@@ -3,8 +3,10 @@
 // that was acked is lost — every acked envelope's job exists afterwards, one job per event.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appMentionPayload } from '@socketworks/slack-sim';
+import { appMentionPayload, blockActionsPayload, slashCommandPayload } from '@socketworks/slack-sim';
 import { startPrivateRedis, waitFor, type PrivateRedis } from '@socketworks/testing';
+import { startHarness } from '../test-support/harness';
+import { metricValue } from '../test-support/log-capture';
 import { ReplicaSet } from '../test-support/replicas';
 
 let redis: PrivateRedis;
@@ -106,4 +108,20 @@ test('Redis unreachable past the lease TTL: sockets stay open (nothing acked) up
   const { missing } = await set.eventsWithoutJob([injected.eventId!]);
   assert.deepEqual(missing, []);
   t.diagnostic(`lease lapsed ${lapsedAfterMs} ms after Redis went down (TTL 1500), sockets closed ${closedAfterMs} ms after (unleased max 2500)`);
+});
+
+test('Redis down: interactive payloads and slash commands are not acked either (the user sees Slack\'s error, nothing is lost silently)', { timeout: 30000 }, async () => {
+  const h = await startHarness({ name: 'downkinds', redisUrl: redis.url, env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '300', SYNC_ACK_BUDGET_MS: '0' }, logLevel: 'info' });
+  try {
+    await redis.stop();
+    const click = h.sim.inject({ type: 'interactive', payload: blockActionsPayload({ actions: [{ action_id: 'approve', value: 'v' }] }) });
+    const command = h.sim.inject({ type: 'slash_commands', payload: slashCommandPayload({ command: '/deploy', text: 'api' }) });
+    await waitFor(() => h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked').length >= 2, { message: 'both enqueues to fail' });
+    assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'interactive' }), 1);
+    assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'slash_commands' }), 1);
+    assert.deepEqual(h.sim.acks().filter((a) => a.envelopeId === click.envelopeId || a.envelopeId === command.envelopeId), [], 'neither acked');
+  } finally {
+    await redis.start();
+    await h.close();
+  }
 });
