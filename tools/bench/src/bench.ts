@@ -69,6 +69,11 @@ const CONNECTOR_ONLY_SOCKETS = 2;
  */
 const CONNECTOR_ONLY_MIX: Mix = 'events';
 
+const MIX_TEXT: Record<Mix, string> = {
+  mixed: 'mixed load (of every 20: 18 app mentions, one /echo, one button click)',
+  events: 'app mentions only',
+};
+
 /** Warm-up envelopes are numbered from here, apart from measured ones (job ids stay unique). */
 const WARMUP_SEQ_BASE = 90_000_000;
 
@@ -361,15 +366,14 @@ export class Bench {
       defs.push({
         id: `steady-${s.rate}`,
         title: `Steady ${s.rate.toLocaleString('en-US')}/s`,
-        offered: `${countFor(s.rate, s.seconds)} envelopes at ${s.rate}/s (${s.seconds} s), ${plan.mix} mix`,
+        offered: `${countFor(s.rate, s.seconds)} envelopes at ${s.rate}/s (${s.seconds} s), ${MIX_TEXT[plan.mix]}`,
         spec: this.spec(plan, { rate: s.rate, count: countFor(s.rate, s.seconds) }),
         setup: { socketworks: {}, bolt: {} },
       });
     }
     if (plan.slow) {
       const s = plan.slow;
-      const perWorker = Math.ceil((s.rate * (s.delayMs / 1000) * 1.5) / this.workers);
-      const queues = `events:${perWorker},interactive:${perWorker},commands:${perWorker},sync:${perWorker}`;
+      const queues = slowHandlerQueues(s.rate, s.delayMs, this.workers);
       defs.push({
         id: 'slow-handlers',
         title: `Handlers taking ${s.delayMs} ms, ${s.rate.toLocaleString('en-US')}/s`,
@@ -538,6 +542,17 @@ export class Bench {
       await this.cleanRedis(prefix);
     }
   }
+}
+
+/**
+ * WORKER_QUEUES for handlers that wait: concurrency per worker = the queue's share of the rate ×
+ * handler seconds ÷ workers, +50% headroom (the sizing guide's rule), never below the default 16.
+ * App mentions (90% of the mixed load) go to `events`; the rest to `commands`, `interactive` or
+ * `sync` depending on the connector's sync lane, so each of those gets the other 10%.
+ */
+export function slowHandlerQueues(rate: number, delayMs: number, workers: number): string {
+  const per = (share: number) => Math.max(16, Math.ceil((rate * share * (delayMs / 1000) * 1.5) / workers));
+  return `events:${per(0.9)},interactive:${per(0.1)},commands:${per(0.1)},sync:${per(0.1)}`;
 }
 
 function expectedMs(spec: LoadSpec): number {

@@ -1,10 +1,12 @@
 // `npm run bench [-- options]`: runs the benchmark and writes bench-results/. See README.md.
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from '@socketworks/testing';
 import { Bench, type BenchOptions } from './bench';
 import { writeOutputs } from './output';
 import { PLAN_PARTS, planNamed, restrictPlan } from './plan';
-import type { SystemName } from './result-types';
+import type { BenchResult, SystemName } from './result-types';
+import { evaluateTargets } from './targets';
 
 const USAGE = `usage: npm run bench [-- options]
   --quick                   reduced set, under two minutes
@@ -15,16 +17,20 @@ const USAGE = `usage: npm run bench [-- options]
   --sockets N               SLACK_CONNECTIONS: sockets the connectors hold together (default 2)
   --workers N               worker processes in the comparison (default 2)
   --systems a,b             socketworks,bolt (default both)
-  --only a,b                run only these parts: ${PLAN_PARTS.join(', ')}`;
+  --only a,b                run only these parts: ${PLAN_PARTS.join(', ')}
+  --render FILE             run nothing: write the Markdown and charts again from a result JSON`;
 
 export interface CliOptions {
   bench: Omit<BenchOptions, 'log'>;
   outDir: string;
+  /** Re-render from this JSON instead of running. */
+  render?: string;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
   let plan = 'full';
   let only: string[] | undefined;
+  let render: string | undefined;
   let outDir = resolve(REPO_ROOT, 'bench-results');
   const bench: Omit<BenchOptions, 'log' | 'plan' | 'command'> = {};
   const int = (v: string | undefined, name: string) => {
@@ -67,6 +73,9 @@ export function parseArgs(argv: string[]): CliOptions {
         bench.systems = systems as SystemName[];
         break;
       }
+      case '--render':
+        render = resolve(value());
+        break;
       case '--only':
         only = value().split(',').map((s) => s.trim()).filter(Boolean);
         break;
@@ -81,7 +90,7 @@ export function parseArgs(argv: string[]): CliOptions {
   }
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const chosen = only ? restrictPlan(planNamed(plan), only) : planNamed(plan);
-  return { bench: { ...bench, plan: chosen, command }, outDir };
+  return { bench: { ...bench, plan: chosen, command }, outDir, render };
 }
 
 async function main(): Promise<void> {
@@ -91,6 +100,14 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
+  }
+  if (cli.render) {
+    // The same JSON gives the same report; targets are judged again by the current rules.
+    const result = JSON.parse(await readFile(cli.render, 'utf8')) as BenchResult;
+    result.targets = evaluateTargets(result);
+    const files = await writeOutputs(result, cli.outDir);
+    process.stdout.write(`wrote ${files.join(', ')}\n`);
+    return;
   }
   // A closed pipe (`| head`) must not kill the run halfway: cleanup still has to happen.
   process.stdout.on('error', () => undefined);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { slowHandlerQueues } from './bench';
 import { parseArgs } from './main';
 import { countFor, FULL_PLAN, QUICK_PLAN, restrictPlan } from './plan';
 
@@ -38,4 +39,9 @@ test('command line: --quick, options with values, the command echoed for the rep
   assert.throws(() => parseArgs(['--workers', '0']), /--workers must be a whole number/);
   assert.throws(() => parseArgs(['--bogus']), /unknown option --bogus/);
   assert.throws(() => parseArgs(['--systems', 'slack']), /unknown system slack/);
+});
+
+test('slow-handler concurrency: rate share × handler time ÷ workers, +50%, at least 16', () => {
+  assert.equal(slowHandlerQueues(2000, 200, 2), 'events:270,interactive:30,commands:30,sync:30');
+  assert.equal(slowHandlerQueues(100, 200, 2), 'events:16,interactive:16,commands:16,sync:16');
 });

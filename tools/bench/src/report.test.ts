@@ -96,3 +96,13 @@ test('the stored JSON drops timelines no chart uses, and names files by time', (
   assert.equal(compact.scenarios.find((s) => s.id === 'refresh')!.runs.socketworks!.load.timeline.length, 4);
   assert.equal(timestampName('2026-01-01T10:20:30.456Z'), '2026-01-01T10-20-30Z');
 });
+
+test('the summary table has one row per scenario with both systems, plus the saturation points', () => {
+  const md = renderMarkdown(withTargets(), []);
+  const summary = md.slice(md.indexOf('## Summary'), md.indexOf('## Targets'));
+  const rows = summary.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
+  assert.equal(rows.length, 5);
+  assert.equal(rows[0], '| Steady 2,000/s | 3.00 | 40.0 | 9.00 | 9.00 | 0 / 0 / 0 / 0 | 0 / 0 / 0 / 0 |');
+  assert.ok(rows[3]!.endsWith('| 0 / 12 / 0 / 0 |'), 'Bolt handled 12 twice in the drop scenario');
+  assert.equal(rows[4], '| Saturation point (Socketworks) | 1,000/s |  |  |  |  |  |');
+});

@@ -126,6 +126,42 @@ function header(r: BenchResult): string {
   ].join('\n');
 }
 
+/** One line per scenario, both systems: the table the root README copies. */
+export function summaryTable(r: BenchResult): string {
+  const rows: string[][] = [];
+  const cell = (run: SystemRun | undefined, f: (run: SystemRun) => string) => (run ? f(run) : '–');
+  const faults = (run: SystemRun) => `${int(run.load.envelopes.lost)} / ${int(run.load.envelopes.handledTwice)} / ${int(run.load.frames.waitedForSocket)} / ${int(run.load.frames.redelivered)}`;
+  for (const s of r.scenarios) {
+    const sw = s.runs.socketworks;
+    const bolt = s.runs.bolt;
+    rows.push([
+      s.title,
+      cell(sw, (x) => `${ms(x.load.ackLatencyMs.p99)}`),
+      cell(bolt, (x) => `${ms(x.load.ackLatencyMs.p99)}`),
+      cell(sw, (x) => ms(x.load.answerLatencyMs.p99)),
+      cell(bolt, (x) => ms(x.load.answerLatencyMs.p99)),
+      cell(sw, faults),
+      cell(bolt, faults),
+    ]);
+  }
+  for (const system of ['socketworks', 'bolt'] as const) {
+    const sat = r.saturation[system];
+    if (sat) rows.push([`Saturation point (${SYSTEM_LABEL[system]})`, system === 'socketworks' ? satText(sat) : '', system === 'bolt' ? satText(sat) : '', '', '', '', '']);
+  }
+  if (rows.length === 0) return '';
+  return table(['scenario', 'ack p99 ms: Socketworks', 'ack p99 ms: Bolt', 'answer p99 ms: Socketworks', 'answer p99 ms: Bolt', 'lost / twice / waited / redelivered: Socketworks', 'lost / twice / waited / redelivered: Bolt'], rows);
+}
+
+function satText(run: SaturationRun): string {
+  return run.saturationRate === null ? `< ${int(run.steps[0]?.rate ?? 0)}/s` : `${int(run.saturationRate)}/s`;
+}
+
+function summarySection(r: BenchResult): string {
+  const t = summaryTable(r);
+  if (!t) return '';
+  return ['## Summary', '', t, '', 'Details, resources and how each figure is measured follow.', ''].join('\n');
+}
+
 function targetsSection(r: BenchResult): string {
   const verdict = (p: boolean | null) => (p === null ? 'not measured' : p ? '**met**' : '**missed**');
   return ['## Targets', '', table(['target', 'measured', 'verdict', 'why (from the measurements)'], r.targets.map((t) => [t.text, t.measured, verdict(t.pass), t.why ?? ''])), ''].join('\n');
@@ -275,15 +311,40 @@ function chartsSection(charts: ChartFile[]): string {
   return ['## Charts', '', ...charts.map((c) => `![${c.title}](charts/${c.name})\n`), ''].join('\n');
 }
 
-function perEnvelopeCpuMs(run: SystemRun | undefined, filter: (u: ProcessUsage) => boolean): number | null {
-  if (!run || run.load.throughput.ackedPerSecond <= 0) return null;
-  return (cpuSum(run.usage, filter) / 100 / run.load.throughput.ackedPerSecond) * 1000;
+/** CPU ms per envelope: per acked envelope for connectors and Redis, per answered one for workers. */
+function perEnvelopeCpuMs(run: SystemRun | undefined, filter: (u: ProcessUsage) => boolean, per: 'acked' | 'answered' = 'acked'): number | null {
+  const rate = per === 'acked' ? run?.load.throughput.ackedPerSecond : run?.load.throughput.answeredPerSecond;
+  if (!run || !rate || rate <= 0) return null;
+  return (cpuSum(run.usage, filter) / 100 / rate) * 1000;
+}
+
+/** The worker's default `events` concurrency (services/worker: WORKER_QUEUES default `events:8,…`). */
+export const DEFAULT_EVENTS_CONCURRENCY = 8;
+
+/**
+ * When the workers fell behind without using their CPU, their concurrency was the limit: jobs at
+ * once ÷ answers per second = the wall time of one job.
+ */
+export function concurrencyNote(r: BenchResult, steady: SystemRun): string {
+  const answered = steady.load.throughput.answeredPerSecond;
+  const acked = steady.load.throughput.ackedPerSecond;
+  const workers = steady.usage.filter((u) => u.name.startsWith('worker'));
+  if (workers.length === 0 || answered <= 0 || answered >= acked * 0.9) return '';
+  const busiest = Math.max(...workers.map((u) => u.cpuAvgPct));
+  if (busiest >= 70) return '';
+  const slots = DEFAULT_EVENTS_CONCURRENCY * r.config.workers;
+  const jobMs = (slots / answered) * 1000;
+  return (
+    `- **Worker concurrency**: at ${int(acked)}/s the workers answered only ${int(answered)}/s while using at most ${Math.round(busiest)}% of a core each: ` +
+    `with the default concurrency (\`events:${DEFAULT_EVENTS_CONCURRENCY}\` × ${r.config.workers} workers = ${slots} jobs at once) one job took ≈ ${jobMs.toFixed(1)} ms of wall time (Redis round trips and the Web API call), so concurrency, not CPU, was the limit. ` +
+    'Set concurrency per worker ≥ envelopes/s × job seconds ÷ workers, +50%.'
+  );
 }
 
 function sizingSection(r: BenchResult): string {
   const steady = r.scenarios.find((s) => s.id === 'steady-2000')?.runs.socketworks ?? r.scenarios.find((s) => s.id.startsWith('steady'))?.runs.socketworks;
   const conn = perEnvelopeCpuMs(steady, (u) => u.name.startsWith('connector'));
-  const work = perEnvelopeCpuMs(steady, (u) => u.name.startsWith('worker'));
+  const work = perEnvelopeCpuMs(steady, (u) => u.name.startsWith('worker'), 'answered');
   const redis = perEnvelopeCpuMs(steady, (u) => u.name === 'redis');
   const rss = (prefix: string) => Math.round(Math.max(0, ...(steady?.usage.filter((u) => u.name.startsWith(prefix)).map((u) => u.rssPeakMb) ?? [0])));
   const sat = r.connectorOnly.saturation;
@@ -291,7 +352,7 @@ function sizingSection(r: BenchResult): string {
     '## Sizing guide (from this run)',
     '',
     steady
-      ? `Measured at ${int(steady.load.throughput.ackedPerSecond)} envelopes/s with the example app's handlers (${steady.load.spec.mix} mix):`
+      ? `Measured at ${int(steady.load.throughput.ackedPerSecond)} envelopes/s with the example app's handlers (${steady.load.spec.mix === 'mixed' ? 'mixed load' : 'app mentions'}):`
       : 'No steady Socketworks run in this result: the figures below are missing.',
     '',
   ];
@@ -300,6 +361,7 @@ function sizingSection(r: BenchResult): string {
       `- **Connectors**: ${conn === null ? '–' : conn.toFixed(3)} ms of CPU per envelope (≈ ${conn === null ? '–' : Math.round(conn * 100)}% of a core per 1,000 envelopes/s), ${rss('connector')} MB RSS each.` +
         (sat ? ` One connector sustained ${int(sat.sustainedPerSecond)}/s with ack p99 under ${r.config.saturationP99LimitMs} ms.` : '') +
         ' Run at least two replicas (a dropped socket then loses nothing) and keep each under half of what one sustains, so one replica can carry the other\'s load.',
+      concurrencyNote(r, steady),
       `- **Workers**: ${work === null ? '–' : work.toFixed(3)} ms of CPU per envelope for the example app's handlers (one Web API or response_url call each), ${rss('worker')} MB RSS each. ` +
         'Add your handlers\' own CPU per envelope; a worker process uses one core, so workers ≈ envelopes/s × CPU ms per envelope ÷ 1,000 ÷ 0.7 (70% target), and never more busy worker processes than cores. ' +
         'For handlers that wait (I/O), set concurrency per worker ≥ envelopes/s × handler seconds ÷ workers, with 50% headroom (`WORKER_QUEUES=events:N`; the slow-handler scenario used this rule).',
@@ -310,7 +372,7 @@ function sizingSection(r: BenchResult): string {
     );
   }
   lines.push('');
-  return lines.join('\n');
+  return lines.filter((l, i) => l !== '' || i === 0 || lines[i - 1] !== '').join('\n');
 }
 
 function methodSection(r: BenchResult): string {
@@ -339,6 +401,7 @@ function failuresSection(r: BenchResult): string {
 export function renderMarkdown(result: BenchResult, charts: ChartFile[]): string {
   return [
     header(result),
+    summarySection(result),
     targetsSection(result),
     comparisonSection(result),
     saturationSection(result),
