@@ -267,6 +267,7 @@ export class Bench {
   /** One load with its resource usage and event-loop lag. */
   private async measure(sim: SimHost, sys: RunningSystem, spec: LoadSpec): Promise<Measured & { load: LoadResult }> {
     await sys.lag(); // resets each process's histogram: what follows is this load's
+    sys.markLogs();
     const timeoutMs = expectedMs(spec) + spec.settleTimeoutMs + 60000;
     const load = await sim.call<LoadResult>('load', spec, timeoutMs);
     const eventLoopMs = { ...(await sys.lag()), sim: load.simEventLoopMs };

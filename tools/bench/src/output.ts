@@ -10,8 +10,12 @@ export function timestampName(iso: string): string {
   return iso.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
-/** Scenarios whose per-250 ms timeline is kept in the JSON (the charts draw them); others drop it to stay small. */
-const TIMELINE_KEPT = new Set(['refresh', 'drop', 'burst']);
+/**
+ * Scenarios whose per-250 ms timeline is kept in the JSON: the charted ones, and those the ack
+ * targets are judged on (a reader can see whether a p99 came from one stall or from everywhere).
+ * Others drop it to keep the file small.
+ */
+const TIMELINE_KEPT = new Set(['steady-2000', 'slow-handlers', 'refresh', 'drop', 'burst']);
 
 /** The result as stored: timelines only where a chart or a reader needs them. */
 export function compactResult(result: BenchResult): BenchResult {

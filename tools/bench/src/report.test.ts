@@ -92,7 +92,8 @@ test('charts: a timeline per disruption scenario, the rate chart and the scaling
 
 test('the stored JSON drops timelines no chart uses, and names files by time', () => {
   const compact = compactResult(withTargets());
-  assert.equal(compact.scenarios.find((s) => s.id === 'steady-2000')!.runs.socketworks!.load.timeline.length, 0);
+  assert.equal(compact.connectorOnly.steady[0]!.load.timeline.length, 0);
+  assert.equal(compact.scenarios.find((s) => s.id === 'steady-2000')!.runs.socketworks!.load.timeline.length, 4);
   assert.equal(compact.scenarios.find((s) => s.id === 'refresh')!.runs.socketworks!.load.timeline.length, 4);
   assert.equal(timestampName('2026-01-01T10:20:30.456Z'), '2026-01-01T10-20-30Z');
 });

@@ -60,9 +60,10 @@ export interface LogSummary {
   messages: string[];
 }
 
-export function summarizeLogs(proc: ServiceProcess): LogSummary {
+/** Warn/error lines from line `from` on (lines before it belong to the start-up and the warm-up). */
+export function summarizeLogs(proc: ServiceProcess, from = 0): LogSummary {
   const out: LogSummary = { warn: 0, error: 0, messages: [] };
-  for (const line of proc.logs) {
+  for (const line of proc.logs.slice(from)) {
     // createLogger writes the level as its label.
     const level = line.level;
     const isWarn = level === 'warn';
@@ -77,7 +78,9 @@ export function summarizeLogs(proc: ServiceProcess): LogSummary {
 }
 
 export interface RunningSystem {
-  /** Warn/error log lines of each service so far. */
+  /** From now on `logs()` counts only new lines. */
+  markLogs(): void;
+  /** Warn/error log lines of each service since the last `markLogs()`. */
   logs(): Record<string, LogSummary>;
   /** Event-loop delay of each process since the last call (each process resets on read). */
   lag(): Promise<Record<string, EventLoopLag>>;
@@ -184,9 +187,13 @@ export async function startSocketworks(ctx: Context, sim: SimHost, options: Sock
   ]);
   const all = [...connectors, ...workers];
   const sockets = await waitForSockets(sim, options.slackConnections);
+  const marks = new Map<string, number>();
   return {
     sockets,
-    logs: () => Object.fromEntries(all.map(({ proc }) => [proc.name, summarizeLogs(proc)])),
+    markLogs: () => {
+      for (const { proc } of all) marks.set(proc.name, proc.logs.length);
+    },
+    logs: () => Object.fromEntries(all.map(({ proc }) => [proc.name, summarizeLogs(proc, marks.get(proc.name) ?? 0)])),
     lag: async () => {
       const out: Record<string, EventLoopLag> = {};
       await Promise.all(
@@ -224,6 +231,7 @@ export async function startBolt(ctx: Context, sim: SimHost, options: BoltOptions
   const sockets = await waitForSockets(sim, 1);
   return {
     sockets,
+    markLogs: () => undefined,
     logs: () => ({}),
     lag: async () => {
       try {
