@@ -39,7 +39,7 @@ export const FULL_PLAN: Plan = {
     { rate: 2000, seconds: 10 },
   ],
   saturationRates: [1000, 2000, 3000, 4000, 6000, 8000],
-  connectorSaturationRates: [1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000],
+  connectorSaturationRates: [1000, 2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 20000, 24000],
   stepSeconds: 4,
   saturationP99LimitMs: 100,
   slow: { rate: 2000, seconds: 10, delayMs: 200 },
