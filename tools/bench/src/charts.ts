@@ -36,6 +36,8 @@ function timelineChart(result: BenchResult, id: string, name: string, what: stri
     if (markers.length === 0) markers = run.load.markers.map((m) => ({ x: m.t / 1000, kind: m.kind === 'refresh' ? 'refresh_requested sent' : 'socket dropped' }));
   }
   if (series.length === 0) return undefined;
+  // Up to the last acked bucket (the settle time after it is empty).
+  const lastX = Math.max(0, ...series.flatMap((x) => x.points.filter((p) => p[1] !== null).map((p) => p[0])), ...markers.map((m) => m.x));
   const title = `Ack latency through ${what}`;
   return {
     name,
@@ -49,6 +51,7 @@ function timelineChart(result: BenchResult, id: string, name: string, what: stri
       series,
       markers,
       xMin: 0,
+      xMax: Math.ceil(lastX + 0.5),
     }),
   };
 }
@@ -73,7 +76,7 @@ function rateChart(result: BenchResult): ChartFile | undefined {
     title,
     svg: lineChart({
       title,
-      subtitle: 'Rate steps until the first with ack p99 ≥ 100 ms (simulator send → ack). Mixed envelopes; Socketworks with its workers.',
+      subtitle: 'Rate steps until the first with ack p99 ≥ 100 ms (simulator send → ack). Both systems: mixed load, Socketworks with its workers; one connector alone: app mentions, no workers.',
       xLabel: 'offered envelopes per second',
       yLabel: 'ack latency p99, ms',
       yScale: 'log',
