@@ -48,6 +48,7 @@ function checkLoad(load: LoadResult, where: string, expectAnswers: boolean): voi
   // Few hundred envelopes on loopback: everything is acked, and answered where answers are expected.
   assert.equal(e.acked, e.injected, `${where}: all acked`);
   assert.equal(e.lost, 0, `${where}: none lost`);
+  assert.equal(e.undelivered, 0, `${where}: all delivered`);
   assert.equal(e.answered, expectAnswers ? e.injected : 0, `${where}: answered`);
   assert.equal(e.handledTwice, 0, `${where}: none handled twice`);
   assert.equal(load.ackLatencyMs.count, f.acked, `${where}: one latency per acked frame`);

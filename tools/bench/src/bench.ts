@@ -570,7 +570,7 @@ export function stepFailure(load: LoadResult, limitMs: number): string | undefin
 function brief(load: LoadResult): string {
   const e = load.envelopes;
   return (
-    `acked ${e.acked}/${e.injected}, answered ${e.answered}, lost ${e.lost}, twice ${e.handledTwice}, redelivered ${load.frames.redelivered}, waited ${load.frames.waitedForSocket}; ` +
+    `acked ${e.acked}/${e.injected}, answered ${e.answered}, lost ${e.lost}, undelivered ${e.undelivered}, twice ${e.handledTwice}, redelivered ${load.frames.redelivered}, waited ${load.frames.waitedForSocket}; ` +
     `ack p50/p99/max ${load.ackLatencyMs.p50}/${load.ackLatencyMs.p99}/${load.ackLatencyMs.max} ms, answer p99 ${load.answerLatencyMs.p99} ms, ` +
     `${load.throughput.ackedPerSecond} acked/s (injected at ${load.injectRate}/s)`
   );

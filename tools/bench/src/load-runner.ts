@@ -227,6 +227,7 @@ class LoadRun {
     const injectToAckTimes: number[] = [];
     const answerLatency: number[] = [];
     let lost = 0;
+    let undelivered = 0;
     let unanswered = 0;
     let handledTwice = 0;
     let redelivered = 0;
@@ -237,7 +238,10 @@ class LoadRun {
     for (let i = 0; i < this.n; i++) {
       const acked = !Number.isNaN(this.firstAckAt[i]!);
       const answered = this.answers[i]! > 0;
-      if (!acked && !answered) lost += 1;
+      if (!acked && !answered) {
+        if (Number.isNaN(this.firstSentAt[i]!)) undelivered += 1;
+        else lost += 1;
+      }
       if (acked && !answered && this.spec.expectAnswers) unanswered += 1;
       if (this.answers[i]! > 1) handledTwice += 1;
       if (this.deliveries[i]! > 1) redelivered += 1;
@@ -277,6 +281,7 @@ class LoadRun {
         acked: this.ackedCount,
         answered: this.answeredCount,
         lost,
+        undelivered,
         unanswered,
         handledTwice,
         redelivered,

@@ -61,8 +61,13 @@ export interface LoadResult {
     acked: number;
     /** At least one answer. */
     answered: number;
-    /** Never acked and never answered. */
+    /** Delivered, but never acked and never answered. */
     lost: number;
+    /**
+     * Never delivered by the end: still held by the simulator because no socket was open (Slack
+     * holds them too). Not counted as lost; a longer settle time would have delivered them.
+     */
+    undelivered: number;
     /** Acked but not answered by the end (only when answers are expected). */
     unanswered: number;
     /** Answered more than once: the handler ran twice. */

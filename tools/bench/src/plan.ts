@@ -82,7 +82,8 @@ export const QUICK_PLAN: Plan = {
   scaling: null,
   ceiling: { producers: [64], seconds: 1 },
   warmupSeconds: 0.5,
-  settleMs: 4000,
+  // Longer than the Bolt client's 5 s reconnect delay, so envelopes held during its gap arrive.
+  settleMs: 6500,
   stepSettleMs: 3000,
 };
 

@@ -62,7 +62,7 @@ function loadCells(load: LoadResult): string[] {
   return [
     `${int(f.sent)} / ${int(f.acked)} / ${int(f.unacked)}`,
     `${int(e.injected)} / ${int(e.acked)} / ${int(e.answered)}`,
-    int(e.lost),
+    (e.undelivered ?? 0) > 0 ? `${int(e.lost)} (+${int(e.undelivered)} never delivered)` : int(e.lost),
     int(f.redelivered),
     int(f.waitedForSocket),
     int(e.handledTwice),
@@ -130,7 +130,7 @@ function header(r: BenchResult): string {
 export function summaryTable(r: BenchResult): string {
   const rows: string[][] = [];
   const cell = (run: SystemRun | undefined, f: (run: SystemRun) => string) => (run ? f(run) : '–');
-  const faults = (run: SystemRun) => `${int(run.load.envelopes.lost)} / ${int(run.load.envelopes.handledTwice)} / ${int(run.load.frames.waitedForSocket)} / ${int(run.load.frames.redelivered)}`;
+  const faults = (run: SystemRun) => `${int(run.load.envelopes.lost)}${(run.load.envelopes.undelivered ?? 0) > 0 ? ` (+${int(run.load.envelopes.undelivered)} never delivered)` : ''} / ${int(run.load.envelopes.handledTwice)} / ${int(run.load.frames.waitedForSocket)} / ${int(run.load.frames.redelivered)}`;
   for (const s of r.scenarios) {
     const sw = s.runs.socketworks;
     const bolt = s.runs.bolt;
@@ -386,7 +386,7 @@ function methodSection(r: BenchResult): string {
     '',
     `- **Load**: the simulator (\`libs/slack-sim\`) runs in its own process with the load generator next to it; envelopes are injected on an absolute schedule (no drift), each numbered in its text or ids so its answer can be matched. Mixed load = of every 20 envelopes, 18 \`app_mention\` events, 1 \`/echo\` slash command, 1 \`block_actions\` click.`,
     '- **frames sent / acked / unacked**: envelope frames written by the simulator (redeliveries included) and how many got an ack (`sent = acked + unacked`).',
-    '- **envelopes injected / acked / answered**: each injected envelope followed through all its deliveries. *Lost* = never acked and never answered by the end of the settle time. *Handled twice* = answered more than once. *Redelivered* = redelivery frames the simulator sent (events not acked within ' + `${r.config.simRedeliveryTimeoutMs / 1000} s, as Slack does). *Waited for a socket* = deliveries that found no open socket and queued in the simulator.`,
+    '- **envelopes injected / acked / answered**: each injected envelope followed through all its deliveries. *Lost* = delivered, but never acked and never answered by the end of the settle time; *never delivered* = still held by the simulator at the end because no socket was open. *Handled twice* = answered more than once. *Redelivered* = redelivery frames the simulator sent (events not acked within ' + `${r.config.simRedeliveryTimeoutMs / 1000} s, as Slack does). *Waited for a socket* = deliveries that found no open socket and queued in the simulator.`,
     '- **ack latency**: simulator send → ack received, per frame, on the simulator\'s monotonic clock. *inject → ack* (charts) also counts time waiting for a socket and redeliveries.',
     '- **answer latency**: first delivery → the `chat.postMessage` (app mention) or `response_url` POST (`/echo`, button) that answers it.',
     '- **acked/s, answered/s**: envelopes acked (answered) divided by first send → last ack (answer).',

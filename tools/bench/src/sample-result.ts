@@ -41,7 +41,7 @@ export function sampleLoad(o: SampleLoad): LoadResult {
     injectMs: (o.count / o.rate) * 1000,
     injectRate: o.rate,
     frames: { sent: o.count + (o.redelivered ?? 0), acked, unacked: o.count + (o.redelivered ?? 0) - acked, redelivered: o.redelivered ?? 0, waitedForSocket: o.waited ?? 0, gaveUp: 0, duplicateAcks: 0, unknownAcks: 0 },
-    envelopes: { injected: o.count, acked, answered: acked - unanswered, lost, unanswered, handledTwice: o.twice ?? 0, redelivered: o.redelivered ?? 0 },
+    envelopes: { injected: o.count, acked, answered: acked - unanswered, lost, undelivered: 0, unanswered, handledTwice: o.twice ?? 0, redelivered: o.redelivered ?? 0 },
     ackLatencyMs: latency,
     injectToAckMs: latency,
     answerLatencyMs: { count: acked, p50: 3, p99: 9, max: 20 },

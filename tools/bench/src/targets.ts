@@ -108,12 +108,15 @@ export function evaluateTargets(result: BenchResult): Target[] {
   const drop = sw(result, 'drop');
   if (drop) {
     const e = drop.load.envelopes;
-    const pass = e.lost === 0 && e.handledTwice === 0 && e.unanswered === 0;
-    const open = e.unanswered > 0 ? `${e.unanswered} envelopes were still unanswered when the settle time ran out, so whether they are handled (once) is not known; ` : '';
+    // `?? 0`: results written before `undelivered` existed can still be rendered (--render).
+    const undelivered = e.undelivered ?? 0;
+    const pass = e.lost === 0 && e.handledTwice === 0 && e.unanswered === 0 && undelivered === 0;
+    const pending = e.unanswered + undelivered;
+    const open = pending > 0 ? `${pending} envelopes were still unanswered or undelivered when the settle time ran out, so whether they are handled (once) is not known; ` : '';
     targets.push({
       id: 'drop-no-loss',
       text: 'abrupt drop every 5 s: no envelope lost or handled twice',
-      measured: `${e.lost} lost, ${e.handledTwice} handled twice, ${e.unanswered} acked but unanswered (${drop.load.frames.redelivered} redeliveries)`,
+      measured: `${e.lost} lost, ${e.handledTwice} handled twice, ${e.unanswered} acked but unanswered, ${undelivered} never delivered (${drop.load.frames.redelivered} redeliveries)`,
       pass,
       why: pass ? undefined : `${open}${diagnose(drop, cores)}`,
     });
