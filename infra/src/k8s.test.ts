@@ -198,7 +198,7 @@ test('workers: one deployment per kind of queue, each with a grace period over i
   const servable = served ? [...served.matchAll(/'([a-z]+)'/g)].map((m) => m[1]!) : [...QUEUE_NAMES];
   const queuesOf = (name: string) => (envValue(containerOf(deployment(name)), 'WORKER_QUEUES') ?? '').split(',').map((e) => e.split(':')[0]!);
   assert.deepEqual(queuesOf('socketworks-worker-events'), ['events']);
-  assert.deepEqual(queuesOf('socketworks-worker-interactive').filter((q) => q !== 'sync'), ['interactive', 'commands']);
+  assert.deepEqual(queuesOf('socketworks-worker-interactive'), ['sync', 'interactive', 'commands']);
   for (const name of ['socketworks-worker-events', 'socketworks-worker-interactive']) {
     const c = containerOf(deployment(name));
     for (const entry of (envValue(c, 'WORKER_QUEUES') ?? '').split(',')) {
