@@ -1,7 +1,7 @@
 // The listener API apps are written against (Bolt for JS names), and `dispatch`, the seam the
 // worker calls with each job. The App knows nothing of queues: the worker is its receiver.
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { MessageEvent, SlackJobData } from '@socketworks/protocol';
 import { createLogger, type Logger } from '@socketworks/runtime';
 import {
@@ -64,7 +64,7 @@ export interface AppOptions {
    * (team, method), and response_url uses. The caller owns the connection (the worker passes a
    * 'command'-role one). Without it, calls are at-least-once and 429s are not shared.
    */
-  redis?: Redis;
+  redis?: RedisClient;
   /** `QUEUE_PREFIX`: keys go under its `{hash tag}`. @defaultValue 'socketworks' */
   keyPrefix?: string;
   /** How long a job's recorded effects are kept (the queues' dedupe window). @defaultValue 3600 */

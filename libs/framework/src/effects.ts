@@ -4,7 +4,7 @@
 // after it the result: on a later attempt a result is returned without calling Slack, and a
 // pending marker says "an earlier attempt died during this call" — the ambiguous case.
 // Values: `P` + JSON `{at, method}` (pending) or `D` + JSON result (done).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { RedisScript } from './redis-script';
 import type { StateKeys } from './state-keys';
 
@@ -39,14 +39,14 @@ return {'fresh', ''}
 `);
 
 export interface EffectLogOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: StateKeys;
   /** How long a job's record is kept after its last new call. */
   ttlSeconds: number;
 }
 
 export class EffectLog {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: StateKeys;
   readonly #ttlMs: number;
 

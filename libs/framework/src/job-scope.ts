@@ -13,7 +13,7 @@
 // WebClient per token (web-clients.ts) and `respond` find it without per-job client objects.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ErrorCode as WebApiErrorCode, type WebAPICallResult } from '@slack/web-api';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { SlackJobData } from '@socketworks/protocol';
 import { describeError, type Logger } from '@socketworks/runtime';
 import { EffectLog } from './effects';
@@ -48,7 +48,7 @@ export function currentJobScope(): JobScope | undefined {
 
 export interface JobStateOptions {
   /** A 'command'-role connection (short retries), owned by the caller. */
-  redis: Redis;
+  redis: RedisClient;
   /** `QUEUE_PREFIX`. @defaultValue 'socketworks' */
   keyPrefix?: string;
   /** How long a job's recorded effects are kept. @defaultValue 3600 (the queues' dedupe window) */

@@ -1,7 +1,7 @@
 // Rate-limit pauses shared by every worker: after a 429 for (team, method), a key lives for
 // Retry-After; any worker about to call that method for that team sees it and delays its job
 // instead of calling Slack (PROTOCOL.md §7.1: only that method for that workspace is blocked).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { RedisScript } from './redis-script';
 import type { StateKeys } from './state-keys';
 
@@ -19,7 +19,7 @@ return ms
 
 export class RateLimitPauses {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StateKeys,
   ) {}
 

@@ -7,7 +7,7 @@
 // is_enterprise_install ('true' | 'false'), installed_at (epoch ms). No TTL: an installation lives
 // until it is deleted. The lookup follows Bolt's: an org-wide install by enterprise, otherwise the
 // team, falling back to the enterprise (PROTOCOL.md §8).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { describeError } from '@socketworks/runtime';
 import { FrameworkError } from './errors';
 import type { Authorization, AuthorizeQuery, InstallationStore } from './installation-store';
@@ -29,7 +29,7 @@ export interface Installation {
 
 export interface RedisInstallationStoreOptions {
   /** A 'command'-role connection, owned by the caller. */
-  redis: Redis;
+  redis: RedisClient;
   /** `QUEUE_PREFIX`. @defaultValue 'socketworks' */
   keyPrefix?: string;
   /**
@@ -41,7 +41,7 @@ export interface RedisInstallationStoreOptions {
 }
 
 export class RedisInstallationStore implements InstallationStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: StateKeys;
   readonly #cacheTtlMs: number;
   readonly #cache = new Map<string, { auth: Authorization; until: number }>();

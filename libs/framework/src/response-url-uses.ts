@@ -1,7 +1,7 @@
 // A response_url takes 5 POSTs within 30 minutes of the payload (PROTOCOL.md §6). Uses are counted
 // in Redis per URL, so every attempt of a job and every worker share the count: a job retried after
 // the URL is spent fails with a clear reason instead of POSTing to a dead URL.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { RedisScript } from './redis-script';
 import type { StateKeys } from './state-keys';
 
@@ -27,7 +27,7 @@ return n
 `);
 
 export interface ResponseUrlUsesOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: StateKeys;
   /** @defaultValue 5 */
   maxUses?: number;
@@ -36,7 +36,7 @@ export interface ResponseUrlUsesOptions {
 }
 
 export class ResponseUrlUses {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: StateKeys;
   readonly maxUses: number;
   readonly ttlMs: number;

@@ -6,10 +6,11 @@
 // does "as owner" must first check `isValid()`, which compares a monotonic clock against the time
 // the last successful acquire/renew was *sent* plus the TTL minus a drift margin. Redis may have
 // expired the key sooner than that, never later.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface LeaseLockOptions {
-  redis: Redis;
+  /** A standalone Redis or a Redis Cluster (the key and its fence share the key's hash tag). */
+  redis: Redis | Cluster;
   /** The lease key. Its fencing counter lives at `<key>:fence`. */
   key: string;
   /** Who holds the lease (a replica id); stored in the key with the token. */

@@ -23,6 +23,7 @@ test('defaults: every documented default applies and the result is frozen', () =
       SLACK_APP_TOKEN: TOKEN,
       SLACK_API_URL: 'https://slack.com/api/',
       REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_CLUSTER: false,
       QUEUE_PREFIX: 'socketworks',
       LOG_LEVEL: 'info',
       METRICS_PORT: 9091,

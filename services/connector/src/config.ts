@@ -40,6 +40,8 @@ export const connectorConfigSchema = z.object({
   SLACK_API_URL: env.slackApiUrl(),
   /** Where the queues live. Never logged (it may carry a password). */
   REDIS_URL: env.redisUrl(),
+  /** `true`: REDIS_URL is a seed node of a Redis Cluster (every key shares the prefix's hash tag). */
+  REDIS_CLUSTER: env.bool(false),
   /** BullMQ key prefix, wrapped in a `{hash tag}` so Redis Cluster keeps a queue's keys together. */
   QUEUE_PREFIX: env.queuePrefix(),
   LOG_LEVEL: env.logLevel(),

@@ -3,7 +3,7 @@
 // nothing. main.ts calls it with the parsed environment; tests call it in process with shorter
 // timings.
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
 import {
@@ -81,6 +81,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   // (commandTimeout), so an enqueue either lands within CONNECTOR_ENQUEUE_TIMEOUT_MS or the
   // envelope stays unacked.
   const redis = createRedisConnection(config.REDIS_URL, {
+    cluster: config.REDIS_CLUSTER,
     role: 'producer',
     name: 'connector-producer',
     logger,
@@ -100,7 +101,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   }
 
   // The sync lane subscribes before any socket opens, so no sync envelope finds it missing.
-  const sync = new SyncAnswers({ redisUrl: config.REDIS_URL, queuePrefix: config.QUEUE_PREFIX, logger, metrics });
+  const sync = new SyncAnswers({ redisUrl: config.REDIS_URL, redisCluster: config.REDIS_CLUSTER, queuePrefix: config.QUEUE_PREFIX, logger, metrics });
   try {
     await sync.start(deps.redisStartupTimeoutMs ?? 10000);
   } catch (err) {
@@ -142,6 +143,7 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
   if (socketDelivery) {
     leases = await startSlotLeases({
       redisUrl: config.REDIS_URL,
+      redisCluster: config.REDIS_CLUSTER,
       queuePrefix: config.QUEUE_PREFIX,
       ttlMs: config.CONNECTOR_LEASE_TTL_MS,
       unleasedSocketMaxMs: config.CONNECTOR_UNLEASED_SOCKET_MAX_MS,
@@ -262,7 +264,7 @@ export function handoverBudgetMs(shutdownTimeoutMs: number): number {
 }
 
 /** ioredis connects on its own; with no offline queue nothing may be sent before 'ready'. */
-async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+async function waitForRedis(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -277,7 +279,7 @@ async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
-async function closeQueuesAndRedis(queues: Record<QueueName, Queue>, redis: Redis, logger: Logger): Promise<void> {
+async function closeQueuesAndRedis(queues: Record<QueueName, Queue>, redis: RedisClient, logger: Logger): Promise<void> {
   const results = await Promise.allSettled(Object.values(queues).map((q) => q.close()));
   for (const result of results) {
     if (result.status === 'rejected') logger.warn({ err: describeError(result.reason) }, 'queue close failed');

@@ -51,6 +51,8 @@ const schema = z
     DASHBOARD_RETRY_ALL_MAX: env.int({ min: 1, max: 1000000, default: 10000 }),
     /** Where the queues live. Never logged (it may carry a password). */
     REDIS_URL: env.redisUrl(),
+    /** `true`: REDIS_URL is a seed node of a Redis Cluster. */
+    REDIS_CLUSTER: env.bool(false),
     /** BullMQ key prefix of the queues to show; the same value the connector and workers use. */
     QUEUE_PREFIX: env.queuePrefix(),
     LOG_LEVEL: env.logLevel(),
@@ -87,6 +89,7 @@ const schema = z
     searchScanLimit: c.DASHBOARD_SEARCH_SCAN_LIMIT,
     retryAllMax: c.DASHBOARD_RETRY_ALL_MAX,
     redisUrl: c.REDIS_URL,
+    redisCluster: c.REDIS_CLUSTER,
     queuePrefix: c.QUEUE_PREFIX,
     logLevel: c.LOG_LEVEL,
   }));

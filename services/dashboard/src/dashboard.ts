@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
 import { checkRedis, createMetricsRegistry, createQueues, createRedisConnection, describeError, type Registry } from '@socketworks/runtime';
@@ -53,6 +53,7 @@ export async function startDashboard(config: DashboardConfig, deps: DashboardDep
   const registry = deps.registry ?? createMetricsRegistry('dashboard');
   // A command that Redis does not answer in time fails, so no page or API call hangs on it.
   const redis = createRedisConnection(config.redisUrl, {
+    cluster: config.redisCluster,
     role: 'command',
     name: 'socketworks-dashboard',
     logger,
@@ -101,7 +102,7 @@ interface AppParts {
   config: DashboardConfig;
   logger: Logger;
   registry: Registry;
-  redis: Redis;
+  redis: RedisClient;
   queues: Readonly<Record<QueueName, Queue>>;
   stats: QueueStats;
   metrics: DashboardMetrics;
@@ -146,7 +147,7 @@ function buildApp(parts: AppParts): Express {
 }
 
 /** Answers 503 at once while Redis is disconnected, instead of holding the request until it is back. */
-function requireRedis(redis: Redis): express.RequestHandler {
+function requireRedis(redis: RedisClient): express.RequestHandler {
   return (_req, _res, next) => {
     if (redis.status !== 'ready') return next(new DashboardError('ERR_DASHBOARD_REDIS_UNAVAILABLE', 'Redis is not answering: try again when /readyz says ready'));
     next();
@@ -165,7 +166,7 @@ function boardAudit(logger: Logger): express.RequestHandler {
   };
 }
 
-async function checkRedisAtStart(redis: Redis, logger: Logger): Promise<void> {
+async function checkRedisAtStart(redis: RedisClient, logger: Logger): Promise<void> {
   try {
     await checkRedis(redis, logger);
   } catch (err) {
@@ -177,7 +178,7 @@ async function checkRedisAtStart(redis: Redis, logger: Logger): Promise<void> {
   }
 }
 
-async function pingWithin(redis: Redis, timeoutMs: number): Promise<boolean> {
+async function pingWithin(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {

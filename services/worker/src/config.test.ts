@@ -22,6 +22,7 @@ test('defaults: every documented default applies and the result is frozen', () =
     SLACK_INSTALLATION_STORE: 'token',
     SLACK_API_URL: 'https://slack.com/api/',
     REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_CLUSTER: false,
     QUEUE_PREFIX: 'socketworks',
     APP_MODULE: '@socketworks/example-app',
     LOG_LEVEL: 'info',

@@ -68,6 +68,8 @@ export const workerConfigSchema = z.object({
   SLACK_API_URL: env.slackApiUrl(),
   /** Where the queues live. Never logged (it may carry a password). */
   REDIS_URL: env.redisUrl(),
+  /** `true`: REDIS_URL is a seed node of a Redis Cluster (every key shares the prefix's hash tag). */
+  REDIS_CLUSTER: env.bool(false),
   /** BullMQ key prefix; must be the connector's. Wrapped in a `{hash tag}` for Redis Cluster. */
   QUEUE_PREFIX: env.queuePrefix(),
   /**

@@ -4,7 +4,7 @@
 // on to call `views.open` or anything slow after acking. A run that ends without an ack publishes
 // `acked: false`, so the connector acks bare at once instead of waiting out its budget.
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { classifyError } from '@socketworks/framework';
 import type { SlackJobData, SyncReply } from '@socketworks/protocol';
 import { SYNC_REPLY_VERSION } from '@socketworks/protocol';
@@ -14,7 +14,7 @@ import type { WorkerMetrics } from './metrics';
 /**
  * How one sync job's reply went; the `outcome` label of `socketworks_worker_sync_acks_total`.
  * `in_time` / `late`: the listener acked before / after the job's `reply_by` (by this process's
- * clock); `none`: the run ended without an ack; `publish_failed`: Redis did not take the reply.
+ * clock); `none`: the run ended without an ack; `publish_failed`: RedisClient did not take the reply.
  */
 export type SyncAckOutcome = 'in_time' | 'late' | 'none' | 'publish_failed';
 
@@ -31,6 +31,8 @@ export interface JobReply {
 
 export interface SyncReplierOptions {
   redisUrl: string;
+  /** Treat REDIS_URL as a seed node of a Redis Cluster. */
+  redisCluster?: boolean;
   logger: Logger;
   metrics: WorkerMetrics;
   /** Bound on one PUBLISH, so a Redis outage cannot hold a listener's `await ack()`. @defaultValue 1000 */
@@ -38,10 +40,11 @@ export interface SyncReplierOptions {
 }
 
 export class SyncReplier {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(private readonly options: SyncReplierOptions) {
     this.redis = createRedisConnection(options.redisUrl, {
+      cluster: options.redisCluster ?? false,
       role: 'command',
       name: 'worker:sync-replies',
       logger: options.logger,

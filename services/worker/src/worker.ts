@@ -1,7 +1,7 @@
 // The worker as a unit tests can start in-process: the app, one BullMQ Worker per served queue,
 // metrics and the ops server. main.ts only adds config parsing and signal handling.
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { App, RedisInstallationStore } from '@socketworks/framework';
 import { bullPrefix } from '@socketworks/protocol';
 import {
@@ -42,7 +42,7 @@ export interface RunningWorker {
 interface Served {
   name: ServedQueue;
   worker: Worker;
-  connection: Redis;
+  connection: RedisClient;
 }
 
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
@@ -52,7 +52,7 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
 
   // Job state (recorded effects, rate-limit pauses, response_url uses) and installations: short
   // command retries, reconnecting forever. Closed last, after running jobs drained.
-  const stateRedis = createRedisConnection(config.REDIS_URL, { role: 'command', name: 'worker:state', logger });
+  const stateRedis = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'command', name: 'worker:state', logger });
   const app = new App({
     logger,
     ...(config.SLACK_INSTALLATION_STORE === 'redis'
@@ -90,7 +90,7 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   logger.info({ port: ops.port }, 'ops server listening');
 
   // Only sync jobs carry a reply channel; its publisher exists when this process serves them.
-  const sync = config.WORKER_QUEUES.some((q) => q.name === 'sync') ? new SyncReplier({ redisUrl: config.REDIS_URL, logger, metrics }) : undefined;
+  const sync = config.WORKER_QUEUES.some((q) => q.name === 'sync') ? new SyncReplier({ redisUrl: config.REDIS_URL, redisCluster: config.REDIS_CLUSTER, logger, metrics }) : undefined;
   try {
     for (const { name, concurrency } of config.WORKER_QUEUES) {
       served.push(serveQueue(config, name, concurrency, { app, logger, metrics, ...(sync ? { sync } : {}) }));
@@ -134,7 +134,7 @@ function serveQueue(
   const { logger, metrics } = parts;
   // A connection of its own per queue: BullMQ blocks on it waiting for jobs (and duplicates it for
   // the blocking reads), so queues never wait on each other.
-  const connection = createRedisConnection(config.REDIS_URL, { role: 'blocking', name: `worker:${name}`, logger });
+  const connection = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'blocking', name: `worker:${name}`, logger });
   const worker = new Worker(name, createProcessor({ ...parts, queue: name }), {
     connection,
     prefix: bullPrefix(config.QUEUE_PREFIX),

@@ -7,7 +7,7 @@
 // answer the worker publishes when the listener calls `ack()` (sync/sync-answers.ts).
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { routeEnvelope, toJobData, type Envelope, type QueueName, type Route } from '@socketworks/protocol';
 import { describeError } from '@socketworks/runtime';
@@ -44,7 +44,7 @@ export type IngestOutcome =
 export interface EnvelopeIngestorOptions {
   queues: Record<QueueName, Queue>;
   /** The producer connection the queues share (duplicate check runs on it, in order with the add). */
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   metrics: ConnectorMetrics;
   /**
@@ -197,7 +197,7 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
 
   /**
    * Adds the job; resolves with whether its id already existed. The EXISTS is sent on the same
-   * connection right before the add, with no await in between: Redis runs one connection's
+   * connection right before the add, with no await in between: RedisClient runs one connection's
    * commands in order, so it sees the key as it was just before this add. (A concurrent add of the
    * same id from another envelope can slip between them; the count is a cheap estimate, the
    * dedupe itself is BullMQ's and exact.)

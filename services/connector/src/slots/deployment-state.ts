@@ -2,7 +2,7 @@
 // membership heartbeat, every slot's lease holder and pending handover, and the sockets each replica
 // reports. Expiry uses Redis's own clock (TIME), so replicas on hosts with skewed clocks agree on
 // who is live.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { SlotKeys } from './slot-keys';
 
 /** Heartbeat (join or leave) + the whole slot table. KEYS: replicas, sockets, then slot/handover/claim per slot. */
@@ -86,7 +86,7 @@ export interface SocketCount {
 
 export class DeploymentState {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: SlotKeys,
     private readonly slotCount: number,
     private readonly replicaId: string,

@@ -3,7 +3,7 @@
 // cross-socket ack requests of a leaving replica. Pub/sub is fire-and-forget: every notification
 // is also visible in the state each tick reads, so a lost message costs at most one tick.
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { describeError } from '@socketworks/runtime';
 import type { SlotKeys } from './slot-keys';
@@ -35,9 +35,9 @@ export interface SlotBusEvents {
 
 export interface SlotBusOptions {
   /** A connection of its own: a subscribed connection can do nothing else. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** Where this replica publishes (the lease connection). */
-  publisher: Redis;
+  publisher: RedisClient;
   keys: SlotKeys;
   replicaId: string;
   logger: Logger;

@@ -15,7 +15,7 @@
 // Fencing: the slot's runner asks ackGate() right before every ack. An ack is written only while
 // the lease is valid by the local monotonic clock; past that, the lease is renewed first (a CAS on
 // our token), and if another replica holds it the socket is closed at once and nothing is acked.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { LeaseLock, type Lease } from '@socketworks/lease';
 import { describeError } from '@socketworks/runtime';
@@ -30,7 +30,7 @@ import type { SlotKeys } from './slot-keys';
 export interface SlotLeaseKeeperOptions {
   slots: SlotManager;
   /** The lease connection (offline queue on, command timeout ≤ TTL/3). Also publishes on the bus. */
-  redis: Redis;
+  redis: RedisClient;
   bus: SlotBus;
   keys: SlotKeys;
   replicaId: string;
@@ -622,12 +622,12 @@ export class SlotLeaseKeeper implements SlotOwnership {
     const described = describeError(err);
     if (described.message === this.lastRedisError) return;
     this.lastRedisError = described.message;
-    this.logger.warn({ err: described }, 'slot leases: Redis command failed');
+    this.logger.warn({ err: described }, 'slot leases: RedisClient command failed');
   }
 
   private redisRecovered(): void {
     if (this.lastRedisError) {
-      this.logger.info('slot leases: Redis answers again');
+      this.logger.info('slot leases: RedisClient answers again');
       // After an outage longer than the TTL every lease and heartbeat has expired: the first
       // replica back would see all slots free and itself alone, and take them all. For one TTL
       // it only renews (or takes back) its own; the others' reconnect back-off differs.

@@ -4,7 +4,7 @@
 // should wait out a short reconnect, bounded by TTL/3.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { createRedisConnection, describeError, SocketworksError } from '@socketworks/runtime';
 import type { ConnectorMetrics } from '../metrics';
@@ -15,6 +15,8 @@ import { SlotLeaseKeeper } from './slot-lease-keeper';
 
 export interface SlotLeasesOptions {
   redisUrl: string;
+  /** Treat REDIS_URL as a seed node of a Redis Cluster. */
+  redisCluster?: boolean;
   queuePrefix: string;
   ttlMs: number;
   unleasedSocketMaxMs: number;
@@ -42,13 +44,13 @@ export async function startSlotLeases(options: SlotLeasesOptions): Promise<SlotL
   const replicaId = options.replicaId ?? newReplicaId();
   const keys = slotKeys(options.queuePrefix);
   const tickMs = Math.max(50, Math.floor(options.ttlMs / 3));
-  const redis = createRedisConnection(options.redisUrl, {
+  const redis = createRedisConnection(options.redisUrl, { cluster: options.redisCluster ?? false,
     role: 'command',
     name: 'connector-leases',
     logger: options.logger,
     overrides: { commandTimeout: tickMs },
   });
-  const subscriber = createRedisConnection(options.redisUrl, { role: 'blocking', name: 'connector-slot-bus', logger: options.logger });
+  const subscriber = createRedisConnection(options.redisUrl, { cluster: options.redisCluster ?? false, role: 'blocking', name: 'connector-slot-bus', logger: options.logger });
   const bus = new SlotBus({ subscriber, publisher: redis, keys, replicaId, logger: options.logger });
   try {
     await withTimeout(bus.start(), options.startupTimeoutMs ?? 10000, 'the slot bus could not subscribe (Redis)');
@@ -92,7 +94,7 @@ async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: stri
   }
 }
 
-async function quitOrDisconnect(redis: Redis, logger: Logger): Promise<void> {
+async function quitOrDisconnect(redis: RedisClient, logger: Logger): Promise<void> {
   try {
     await redis.quit();
   } catch (err) {

@@ -5,7 +5,7 @@
 // it adds the job (a fast worker may answer before `queue.add` resolves here), then waits within
 // the budget. Pub/sub loses nothing that matters: a reply nobody hears only means a bare ack.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { parseSyncReply, syncReplyChannel, type SyncReply } from '@socketworks/protocol';
 import { createRedisConnection, describeError, SocketworksError } from '@socketworks/runtime';
@@ -35,6 +35,8 @@ export interface SyncWait {
 
 export interface SyncAnswersOptions {
   redisUrl: string;
+  /** Treat REDIS_URL as a seed node of a Redis Cluster. */
+  redisCluster?: boolean;
   /** `QUEUE_PREFIX`: the channel lives under its hash tag. */
   queuePrefix: string;
   logger: Logger;
@@ -58,7 +60,7 @@ interface Waiter {
 export class SyncAnswers {
   readonly channel: string;
   readonly instanceId: string;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly waiters = new Map<string, Waiter>();
   /** envelope_id → `Date.now()` at which its budget ended. Insertion order = expiry order. */
   private readonly expired = new Map<string, number>();
@@ -74,6 +76,7 @@ export class SyncAnswers {
     // up reconnecting; after a reconnect this class subscribes again itself (instead of ioredis'
     // autoResubscribe) so `ready` turns true only once the subscription is really back.
     this.redis = createRedisConnection(options.redisUrl, {
+      cluster: options.redisCluster ?? false,
       role: 'blocking',
       name: 'connector-sync-answers',
       logger: options.logger,

@@ -6,7 +6,7 @@
 // `Queue.retryJobs`: its script keeps `attemptsMade`, so a job that had used all its attempts
 // would fail for good on its first new error.
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
 import { describeError } from '@socketworks/runtime';
@@ -25,7 +25,7 @@ export interface RetryAllResult {
 export interface JobRetrierOptions {
   queues: Readonly<Record<QueueName, Queue>>;
   /** The connection the queues share. */
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /** Most jobs one "retry all" moves. @defaultValue 10000 */
   retryAllMax?: number;
@@ -36,7 +36,7 @@ const PAGE = 100;
 
 export class JobRetrier {
   private readonly queues: Readonly<Record<QueueName, Queue>>;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly logger: Logger;
   private readonly retryAllMax: number;
 

@@ -3,7 +3,7 @@
 // by one caller at a time, so a scrape storm (or a page reloaded in a loop) costs Redis at most
 // one round of reads per interval.
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@socketworks/runtime';
 import { QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
 import { DashboardError } from '../errors';
 
@@ -29,7 +29,7 @@ export interface QueueStatsSnapshot {
 export interface QueueStatsOptions {
   queues: Readonly<Record<QueueName, Queue>>;
   /** The connection the queues share (CONFIG GET runs on it). */
-  redis: Redis;
+  redis: RedisClient;
   /** @defaultValue 5000 */
   cacheMs?: number;
   /** Injected for tests. @defaultValue Date.now */
