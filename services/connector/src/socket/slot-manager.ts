@@ -3,23 +3,16 @@
 // as the slots' ownership and starts a runner when this replica wins that slot's lease, stops it
 // when the lease is lost or handed over. `startAll()` (every slot, no leases) remains for tests.
 import { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
-import type { EnvelopeIngestor } from '../ingest/envelope-ingestor';
-import type { ConnectorMetrics } from '../metrics';
-import { SlotRunner, type HeldSockets, type SlotState, type SlotTimings } from './slot-runner';
+import { SlotRunner, type HeldSockets, type SlotRunnerOptions, type SlotState } from './slot-runner';
 
-export interface SlotManagerOptions {
+/** What every slot shares; per-slot and ownership fields are filled in by the manager. */
+export type SlotManagerOptions = Pick<
+  SlotRunnerOptions,
+  'apiUrl' | 'appToken' | 'maxFrameBytes' | 'logger' | 'metrics' | 'ingestor' | 'timings' | 'fetch'
+> & {
   /** Slot numbers 0 … slots-1 (`SLACK_CONNECTIONS`). */
   slots: number;
-  apiUrl: string;
-  appToken: string;
-  maxFrameBytes: number;
-  logger: Logger;
-  metrics: ConnectorMetrics;
-  ingestor: EnvelopeIngestor;
-  timings: SlotTimings;
-  fetch?: typeof fetch;
-}
+};
 
 /** What the lease keeper provides to every slot (see SlotRunnerOptions for each). */
 export interface SlotOwnership {
