@@ -188,6 +188,9 @@ test('after a Redis restart the reply channel is subscribed again and answers re
   await waitFor(() => !h.connector.sync.ready || undefined, { message: 'the sync lane to notice' });
   await redis.start();
   await waitFor(() => h.connector.sync.ready || undefined, { timeoutMs: 15000, message: 'the reply channel to be subscribed again' });
+  // The producer connection reconnects on its own schedule; a slash command is not redelivered,
+  // so inject only once the connector can enqueue again.
+  await waitFor(() => h.connector.readiness().ready || undefined, { timeoutMs: 15000, message: 'the connector to be ready again' });
   await standInWorker(h, async (_data, publish) => publish({ acked: true, payload: { text: 'back' } }));
   const injected = h.sim.inject({ type: 'slash_commands', payload: slashCommandPayload({ command: '/x', text: 'y' }) });
   const ack = await ackOf(h, injected.envelopeId);
