@@ -4,7 +4,9 @@
 // error (interactive, slash commands) — honest, where an ack would have been a silent loss.
 // Sync lane: for kinds whose ack carries the handler's answer (PROTOCOL.md §4.3) the job is added
 // first, as always, and then the ack waits — within SYNC_ACK_BUDGET_MS of receipt — for the
-// answer the worker publishes when the listener calls `ack()` (sync/sync-answers.ts).
+// answer the worker publishes when the listener calls `ack()` (sync/sync-answers.ts). In the sync
+// queue, a job whose ack is still held open runs before the ones already acked bare (trigger_id
+// kinds, answers nobody waits for): those have no deadline on this side, the held ack has one.
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '@socketworks/runtime';
@@ -65,6 +67,13 @@ export interface SyncLaneOptions {
   /** `SYNC_ACK_BUDGET_MS`: receipt → ack bound while waiting for an answer. 0 = never wait. */
   budgetMs: number;
 }
+
+/**
+ * BullMQ priority of sync-queue jobs whose envelope was (or will be) acked bare. Jobs without a
+ * priority run first, so a job whose ack is waiting never queues behind them. (Prioritized jobs
+ * live in the queue's `prioritized` set rather than its wait list.)
+ */
+export const BARE_SYNC_JOB_PRIORITY = 1;
 
 /** What the ingestor does about an envelope's answer, decided before the job is added. */
 type AnswerPlan =
@@ -217,8 +226,9 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
       // The add below decides the envelope's fate; a failed EXISTS only loses one count.
       () => false,
     );
+    const priority = queueName === 'sync' && plan.kind !== 'wait' ? { priority: BARE_SYNC_JOB_PRIORITY } : {};
     try {
-      await queue.add(jobName(envelope), data, { jobId });
+      await queue.add(jobName(envelope), data, { jobId, ...priority });
     } catch (err) {
       throw new EnqueueError(`could not add job ${jobId} to queue ${queueName}`, { cause: err });
     }

@@ -4,7 +4,7 @@
 // real worker + connector processes are exercised in tools/e2e.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullPrefix, parseJobData, type SlackJobData, type SyncReply } from '@socketworks/protocol';
 import { blockActionsPayload, blockSuggestionPayload, globalShortcutPayload, slashCommandPayload, viewSubmissionPayload } from '@socketworks/slack-sim';
@@ -32,7 +32,7 @@ async function harness(env: Record<string, string> = {}, redisUrl?: string): Pro
 }
 
 /** A stand-in worker on the sync queue: runs `behaviour` per job, publishing replies as the worker does. */
-async function standInWorker(h: Harness, behaviour: Behaviour): Promise<StandIn> {
+async function standInWorker(h: Harness, behaviour: Behaviour, concurrency = 8): Promise<StandIn> {
   const connection = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
   const publisher = new Redis(h.redisUrl);
   publisher.on('error', (err) => assert.fail(`publisher: ${err.message}`));
@@ -47,7 +47,7 @@ async function standInWorker(h: Harness, behaviour: Behaviour): Promise<StandIn>
         await publisher.publish(data.reply_to, JSON.stringify({ v: 1, envelope_id: data.envelope_id, ...reply }));
       });
     },
-    { connection, prefix: bullPrefix(h.prefix), concurrency: 8 },
+    { connection, prefix: bullPrefix(h.prefix), concurrency },
   );
   worker.on('error', (err) => assert.fail(`stand-in worker: ${err.message}`));
   await worker.waitUntilReady();
@@ -144,6 +144,40 @@ test('trigger_id kinds and answers Slack would not read go to the sync queue wit
   const shortcutJob = standIn.jobs.find((j) => j.envelope_id === injected[0]!.envelopeId)!;
   assert.equal(typeof shortcutJob.payload.trigger_id, 'string');
   assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_sync_answers_total'), 0);
+});
+
+test('in the sync queue a held ack runs first: jobs already acked bare wait behind it', { timeout: 30000 }, async () => {
+  const h = await harness();
+  // Five clicks (trigger_id kinds, acked bare at once) queue up with no worker running…
+  const clicks = Array.from({ length: 5 }, (_, i) => h.sim.inject({ type: 'interactive', payload: blockActionsPayload({ actions: [{ action_id: `a${i}`, value: 'v' }] }) }));
+  for (const click of clicks) assert.equal((await ackOf(h, click.envelopeId)).payload, undefined);
+  // …then a slash command whose ack waits for the answer.
+  const command = h.sim.inject({ type: 'slash_commands', payload: slashCommandPayload({ command: '/x', text: 'y' }) });
+  const queue = new Queue('sync', { connection: new Redis(h.redisUrl, { maxRetriesPerRequest: null }), prefix: bullPrefix(h.prefix) });
+  closers.push(async () => {
+    await queue.close();
+    (await queue.client).disconnect();
+  });
+  await waitFor(async () => (await queue.getJobCounts('wait')).wait === 1, { message: 'the command job in the wait list' });
+  assert.equal((await queue.getJobCounts('prioritized')).prioritized, 5, 'the clicks wait in the prioritized set');
+  // One worker slot, 600 ms a job: behind five clicks the command would miss the 2 s budget.
+  const standIn = await standInWorker(
+    h,
+    async (data, publish) => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await publish({ acked: true, payload: { text: `done ${data.envelope_id}` } });
+    },
+    1,
+  );
+  const ack = await ackOf(h, command.envelopeId);
+  assert.deepEqual(ack.payload, { text: `done ${command.envelopeId}` }, 'the answer, in time');
+  assert.equal(standIn.jobs[0]?.envelope_id, command.envelopeId, 'the held ack ran first');
+  await waitFor(() => standIn.jobs.length === 6, { timeoutMs: 10000, message: 'the clicks after it' });
+  assert.deepEqual(
+    standIn.jobs.slice(1).map((j) => j.envelope_id),
+    clicks.map((c) => c.envelopeId),
+    'the clicks in the order they came',
+  );
 });
 
 test('a waiting envelope names this process in reply_to with its deadline; a malformed reply is dropped and counted', { timeout: 20000 }, async () => {
