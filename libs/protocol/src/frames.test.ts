@@ -62,9 +62,33 @@ test('malformed frames are rejected with stable codes', () => {
   rejects('{"type":"hello","num_connections":1}', 'ERR_FRAME_TOO_LARGE', 10);
 });
 
+test('each invalid envelope field is named; the envelope id travels with the error', () => {
+  const frame = (fields: Record<string, unknown>) => JSON.stringify({ type: 'interactive', envelope_id: 'e3', payload: {}, ...fields });
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ envelope_id: 'x'.repeat(257) }, 'envelope_id'],
+    [{ payload: null }, 'payload'],
+    [{ payload: [1] }, 'payload'],
+    [{ accepts_response_payload: 'yes' }, 'accepts_response_payload'],
+    [{ retry_attempt: -1 }, 'retry_attempt'],
+    [{ retry_attempt: 1.5 }, 'retry_attempt'],
+    [{ retry_reason: 3 }, 'retry_reason'],
+  ];
+  for (const [fields, where] of cases) {
+    const err = rejects(frame(fields), 'ERR_FRAME_INVALID');
+    assert.match(err.message, new RegExp(`at ${where}$`), JSON.stringify(fields));
+    if (where !== 'envelope_id') assert.equal(err.envelopeId, 'e3');
+  }
+  const two = rejects(frame({ payload: 1, retry_reason: false }), 'ERR_FRAME_INVALID');
+  assert.match(two.message, /at payload, retry_reason$/);
+  const longest = parse(frame({ envelope_id: 'x'.repeat(256) })) as Envelope;
+  assert.equal(longest.envelope_id.length, 256);
+});
+
 test('unknown fields are tolerated', () => {
   const frame = parse('{"type":"hello","num_connections":2,"future_field":{"a":1}}');
   assert.equal(frame.type, 'hello');
+  const envelope = parse('{"type":"events_api","envelope_id":"e4","payload":{"x":1},"future_field":true}') as Envelope & { future_field?: unknown };
+  assert.deepEqual(envelope, { type: 'events_api', envelope_id: 'e4', payload: { x: 1 }, future_field: true, accepts_response_payload: false, retry_attempt: 0, retry_reason: '' });
 });
 
 test('ack frames carry the envelope id and an optional payload', () => {

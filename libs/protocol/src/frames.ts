@@ -81,17 +81,6 @@ const disconnectSchema = z
   })
   .passthrough();
 
-const envelopeSchema = z
-  .object({
-    type: z.enum(ENVELOPE_TYPES),
-    envelope_id: z.string().min(1).max(256),
-    payload: z.record(z.unknown()),
-    accepts_response_payload: z.boolean().default(false),
-    retry_attempt: z.number().int().nonnegative().default(0),
-    retry_reason: z.string().default(''),
-  })
-  .passthrough();
-
 /** Frames larger than this are rejected unparsed. Slack's largest payloads (views) stay far below. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
@@ -131,7 +120,7 @@ export function parseFrame(text: string, byteLength: number, options: ParseFrame
       if (!envelopeId) {
         throw new FrameError('ERR_FRAME_MISSING_ENVELOPE_ID', `${obj.type} frame has no envelope_id`);
       }
-      return checked(envelopeSchema, obj, envelopeId) as Envelope;
+      return checkedEnvelope(obj, obj.type, envelopeId);
     default:
       throw new FrameError(
         'ERR_FRAME_UNKNOWN_TYPE',
@@ -148,6 +137,29 @@ function checked<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, obj: unknown, e
     throw new FrameError('ERR_FRAME_INVALID', `frame failed validation at ${where}`, envelopeId);
   }
   return result.data;
+}
+
+const MAX_ENVELOPE_ID_LENGTH = 256;
+
+/**
+ * An envelope, checked by hand: this runs for every envelope on the connector's hot path, where a
+ * schema library's copy of the payload costs more than the rest of the validation. Same rules and
+ * same error shape as the zod schemas above: the payload is a JSON object (kept as parsed, not
+ * copied), the optional fields take their defaults, unknown top-level fields pass through.
+ */
+function checkedEnvelope(obj: Record<string, unknown>, type: EnvelopeType, envelopeId: string): Envelope {
+  const bad: string[] = [];
+  if (envelopeId.length === 0 || envelopeId.length > MAX_ENVELOPE_ID_LENGTH) bad.push('envelope_id');
+  const payload = obj.payload;
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) bad.push('payload');
+  const accepts = obj.accepts_response_payload ?? false;
+  if (typeof accepts !== 'boolean') bad.push('accepts_response_payload');
+  const attempt = obj.retry_attempt ?? 0;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 0) bad.push('retry_attempt');
+  const reason = obj.retry_reason ?? '';
+  if (typeof reason !== 'string') bad.push('retry_reason');
+  if (bad.length > 0) throw new FrameError('ERR_FRAME_INVALID', `frame failed validation at ${bad.join(', ')}`, envelopeId);
+  return { ...obj, type, envelope_id: envelopeId, accepts_response_payload: accepts, retry_attempt: attempt, retry_reason: reason } as Envelope;
 }
 
 export function isEnvelope(frame: InboundFrame): frame is Envelope {

@@ -7,18 +7,43 @@ export const SECRET_PAYLOAD_KEYS: ReadonlySet<string> = new Set(['token', 'bot_a
 
 export const REDACTED = '[redacted]';
 
-/** A copy of `payload` without secret keys. Plain JSON in, plain JSON out. */
+/**
+ * `payload` without secret keys, at any depth. The input is never modified: an object or array
+ * that holds a secret somewhere inside is copied, and everything else is shared with the input
+ * (no copy of a large event for the sake of one top-level `token`). Plain JSON in, plain JSON out.
+ */
 export function scrubPayload<T extends Record<string, unknown>>(payload: T): T {
   return scrub(payload) as T;
 }
 
+/** The value itself when it holds no secret, else a scrubbed copy. */
 function scrub(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(scrub);
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    if (SECRET_PAYLOAD_KEYS.has(key)) continue;
-    out[key] = scrub(inner);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i += 1) {
+      const inner: unknown = value[i];
+      const clean = scrub(inner);
+      if (clean !== inner && out === undefined) out = value.slice(0, i);
+      out?.push(clean);
+    }
+    return out ?? value;
   }
-  return out;
+  const record = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    const inner = record[key];
+    const secret = SECRET_PAYLOAD_KEYS.has(key);
+    const clean = secret ? undefined : scrub(inner);
+    if (out === undefined && (secret || clean !== inner)) {
+      // First change: copy the keys seen so far, then go on writing into the copy.
+      out = {};
+      for (const earlier of Object.keys(record)) {
+        if (earlier === key) break;
+        out[earlier] = record[earlier];
+      }
+    }
+    if (out !== undefined && !secret) out[key] = clean;
+  }
+  return out ?? record;
 }
