@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { createQueues } from '@socketworks/runtime';
 import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
 import type { Mix } from './envelopes';
-import { forkChild } from './ipc';
+import { forkChild, type ForkedChild } from './ipc';
 import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
 import { machineInfo } from './machine';
 import { countFor, type Plan } from './plan';
@@ -300,22 +300,34 @@ export class Bench {
   // --- sections ---
 
   private async ceiling(plan: NonNullable<Plan['ceiling']>): Promise<CeilingRun[]> {
-    this.log('enqueue ceiling: BullMQ Queue.add in a tight loop, one process, no sockets');
-    const child = await forkChild<{ pid: number }>({ name: 'ceiling', entry: ENTRIES.ceiling, env: {}, onSpawn: (c) => this.registry.add('ceiling', c) });
-    this.sampler.trackPid('ceiling', child.pid);
+    this.log(`enqueue ceiling: BullMQ Queue.add in a tight loop, ${plan.processes.join(' and ')} process(es), no sockets`);
+    const most = Math.max(...plan.processes);
+    const children: Array<ForkedChild<{ pid: number }>> = [];
     const runs: CeilingRun[] = [];
     try {
-      for (const producers of plan.producers) {
-        const prefix = `bench-ceiling-${randomBytes(3).toString('hex')}`;
-        const from = Date.now();
-        const args: CeilingArgs = { redisUrl: this.redisUrl, queuePrefix: prefix, producers, durationMs: plan.seconds * 1000 };
-        const r = await child.call<CeilingResult>('measure', args, plan.seconds * 1000 + 30000);
-        runs.push({ ...r, usage: this.usage(from, Date.now()).usage.filter((u) => u.name === 'ceiling' || u.name === 'redis') });
-        this.log(`  ${producers} producers: ${r.jobsPerSecond} enqueues/s`);
-        await this.cleanRedis(prefix);
+      for (let i = 1; i <= most; i += 1) {
+        const name = `ceiling-${i}`;
+        const child = await forkChild<{ pid: number }>({ name, entry: ENTRIES.ceiling, env: {}, onSpawn: (c) => this.registry.add('ceiling', c) });
+        this.sampler.trackPid(name, child.pid);
+        children.push(child);
+      }
+      for (const processes of plan.processes) {
+        for (const producers of plan.producers) {
+          const prefix = `bench-ceiling-${randomBytes(3).toString('hex')}`;
+          const from = Date.now();
+          const args: CeilingArgs = { redisUrl: this.redisUrl, queuePrefix: prefix, producers, durationMs: plan.seconds * 1000 };
+          // Every probe adds to the same queues at the same time; the ceiling is their sum.
+          const results = await Promise.all(children.slice(0, processes).map((c) => c.call<CeilingResult>('measure', args, plan.seconds * 1000 + 30000)));
+          const added = results.reduce((a, r) => a + r.added, 0);
+          const durationMs = Math.max(...results.map((r) => r.durationMs));
+          const usage = this.usage(from, Date.now()).usage.filter((u) => (u.name.startsWith('ceiling-') && Number(u.name.slice(8)) <= processes) || u.name === 'redis');
+          runs.push({ processes, producers, added, durationMs, jobsPerSecond: results.reduce((a, r) => a + r.jobsPerSecond, 0), usage });
+          this.log(`  ${processes} process(es) × ${producers} producers: ${runs.at(-1)!.jobsPerSecond} enqueues/s`);
+          await this.cleanRedis(prefix);
+        }
       }
     } finally {
-      await this.registry.stop(child.child, 3000);
+      for (const c of children) await this.registry.stop(c.child, 3000);
     }
     return runs;
   }

@@ -4,7 +4,7 @@ import { buildCharts } from './charts';
 import { compactResult, timestampName } from './output';
 import { ms, renderMarkdown, table } from './report';
 import { sampleResult } from './sample-result';
-import { evaluateTargets } from './targets';
+import { ceilingLimit, evaluateTargets } from './targets';
 
 function withTargets(overrides?: Parameters<typeof sampleResult>[0]) {
   const r = sampleResult(overrides);
@@ -106,4 +106,12 @@ test('the summary table has one row per scenario with both systems, plus the sat
   assert.equal(rows[0], '| Steady 2,000/s | 3.00 | 40.0 | 9.00 | 9.00 | 0 / 0 / 0 / 0 | 0 / 0 / 0 / 0 |');
   assert.ok(rows[3]!.endsWith('| 0 / 12 / 0 / 0 |'), 'Bolt handled 12 twice in the drop scenario');
   assert.equal(rows[4], '| Saturation point (Socketworks) | 1,000/s |  |  |  |  |  |');
+});
+
+test('the ceiling names its limit: Redis at a core, the cores all busy, or the probes at a core each', () => {
+  const run = (usage: Array<[string, number]>) => ({ processes: usage.length - 1, producers: 64, added: 1, durationMs: 1, jobsPerSecond: 1, usage: usage.map(([name, cpuAvgPct]) => ({ name, pid: 1, cpuAvgPct, cpuPeakPct: cpuAvgPct, rssPeakMb: 1 })) });
+  assert.match(ceilingLimit(run([['ceiling-1', 80], ['redis', 97]]), 2), /Redis's own limit/);
+  assert.match(ceilingLimit(run([['ceiling-1', 70], ['ceiling-2', 70], ['redis', 60]]), 2), /the cores were the limit, Redis \(60%\) shared them/);
+  assert.match(ceilingLimit(run([['ceiling-1', 100], ['redis', 70]]), 4), /Every probe process was at a full core: the producers were the limit, Redis \(70%\) had room left/);
+  assert.match(ceilingLimit(run([['ceiling-1', 40], ['redis', 30]]), 2), /No process was at a full core/);
 });

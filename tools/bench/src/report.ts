@@ -4,6 +4,7 @@
 import type { ChartFile } from './charts';
 import type { LoadResult } from './load-types';
 import type { BenchResult, Measured, SaturationRun, SystemRun } from './result-types';
+import { ceilingLimit } from './targets';
 import type { ProcessUsage } from './sampler';
 
 const SYSTEM_LABEL: Record<string, string> = { socketworks: 'Socketworks', bolt: 'Bolt (Socket Mode)', connector: 'one connector' };
@@ -235,9 +236,9 @@ function connectorSection(r: BenchResult): string {
   if (c.refresh) add(`refresh_requested every ${(c.refresh.load.spec.refreshEveryMs ?? 0) / 1000} s at ${int(c.refresh.load.spec.ratePerSecond as number)}/s`, c.refresh);
   if (rows.length === 0 && !r.ceiling.best) return '';
   const ceiling = r.ceiling.best
-    ? `Redis enqueue ceiling on this machine: **${int(r.ceiling.best.jobsPerSecond)} BullMQ adds/s** (${r.ceiling.best.producers} concurrent producers in one process, the connector's job shape and options, EXISTS + add per job, no sockets; ${r.ceiling.best.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}). ` +
-      `All ceiling runs: ${r.ceiling.runs.map((x) => `${x.producers} producers → ${int(x.jobsPerSecond)}/s`).join('; ')}.` +
-      ((r.ceiling.best.usage.find((u) => u.name === 'ceiling')?.cpuAvgPct ?? 0) >= 90 ? ' The probe process was at a full core: this is what one producer process adds; Redis itself had room left.' : '')
+    ? `Redis enqueue ceiling on this machine: **${int(r.ceiling.best.jobsPerSecond)} BullMQ adds/s** (${r.ceiling.best.processes} probe process(es) × ${r.ceiling.best.producers} concurrent producers, the connector's job shape and options, EXISTS + add per job, no sockets; ${r.ceiling.best.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}). ` +
+      `All ceiling runs: ${r.ceiling.runs.map((x) => `${x.processes} × ${x.producers} producers → ${int(x.jobsPerSecond)}/s`).join('; ')}. ` +
+      ceilingLimit(r.ceiling.best, r.machine.nproc)
     : 'The Redis enqueue ceiling was not measured in this run.';
   const unsaturated = c.saturation !== null && c.saturation.steps.every((s) => s.pass);
   const ratio =
@@ -392,7 +393,7 @@ function methodSection(r: BenchResult): string {
     '- **acked/s, answered/s**: envelopes acked (answered) divided by first send → last ack (answer).',
     `- **CPU and memory**: \`/proc/<pid>/stat\` (utime + stime) and \`/proc/<pid>/status\` VmRSS every ${r.config.sampleIntervalMs} ms for every process the benchmark started; Redis through its INFO (\`used_cpu_user + used_cpu_sys\`, \`used_memory_rss\`); the machine through \`/proc/stat\`. Averages over each load window.`,
     '- **Saturation**: rate steps against one running system; a step fails at ack p99 ≥ the limit or when envelopes stay unacked.',
-    '- **Redis enqueue ceiling**: one process, several concurrent producers, `Queue.add` in a tight loop with the connector\'s job data (`toJobData`), job id and default job options, plus the EXISTS the connector sends before each add; no sockets.',
+    '- **Redis enqueue ceiling**: one and then two probe processes adding at the same time (their adds summed), each with several concurrent producers, `Queue.add` in a tight loop with the connector\'s job data (`toJobData`), job id and default job options, plus the EXISTS the connector sends before each add; no sockets.',
     '- **Worker scaling**: see its section. **Refresh/drop**: the simulator sends `disconnect refresh_requested` to (or terminates without a close frame) the oldest open socket on schedule.',
     '',
   ].join('\n');

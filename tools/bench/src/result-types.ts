@@ -67,6 +67,9 @@ export interface Scenario {
 }
 
 export interface CeilingRun {
+  /** Probe processes adding at the same time (their adds summed). */
+  processes: number;
+  /** Concurrent producers in each process. */
   producers: number;
   added: number;
   durationMs: number;

@@ -1,7 +1,7 @@
 // The targets the report is judged by, evaluated from the measured figures, and — where a target
 // is missed — the reason read from what was measured (CPU of each process, Redis, the machine,
 // event-loop lag). Pure functions over a BenchResult.
-import type { BenchResult, Measured, ScalingPoint, SystemRun, Target } from './result-types';
+import type { BenchResult, CeilingRun, Measured, ScalingPoint, SystemRun, Target } from './result-types';
 
 /** Ack p99 the product promises at 2,000 envelopes/s. */
 export const ACK_P99_TARGET_MS = 5;
@@ -127,8 +127,7 @@ export function evaluateTargets(result: BenchResult): Target[] {
   if (ceiling && sat) {
     const ratio = sat.sustainedPerSecond / ceiling.jobsPerSecond;
     const failed = sat.steps.find((s) => !s.pass);
-    const probe = ceiling.usage.find((u) => u.name === 'ceiling');
-    const probeNote = probe && probe.cpuAvgPct >= 90 ? ` The ceiling probe itself used ${probe.cpuAvgPct}% of a core: the ceiling is what one producer process can add, Redis had room left.` : '';
+    const probeNote = ceilingLimit(ceiling, cores);
     // Without a failing step the connector was never saturated: the ratio is only a lower bound.
     const pass = ratio >= CEILING_SHARE_TARGET ? true : failed ? false : null;
     targets.push({
@@ -143,7 +142,7 @@ export function evaluateTargets(result: BenchResult): Target[] {
               failed
                 ? `the first failing step (${failed.rate}/s): ${failed.why}; ${diagnose(failed, cores)}`
                 : `no step failed up to ${sat.steps[sat.steps.length - 1]?.rate}/s, the plan's highest: the connector was not saturated, so the ratio is a lower bound`,
-              `ceiling run: ${ceiling.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}.${probeNote}`,
+              `ceiling run (${ceiling.processes} probe process(es) × ${ceiling.producers} producers): ${ceiling.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}. ${probeNote}`,
             ].join('. '),
     });
   } else targets.push(notRun('connector-vs-ceiling', `one connector sustains ≥ ${CEILING_SHARE_TARGET * 100}% of the Redis enqueue ceiling`));
@@ -183,4 +182,18 @@ function limitText(limit: string | null, cores: number, last: ScalingPoint): str
 
 function notRun(id: string, text: string): Target {
   return { id, text, measured: 'not measured in this run', pass: null, why: 'the scenario was not part of this plan, or it failed (see failures)' };
+}
+
+/**
+ * What held the best ceiling run back, from its CPU figures: Redis at a full core, every probe at
+ * a full core, or the machine's cores all busy.
+ */
+export function ceilingLimit(ceiling: CeilingRun, cores: number): string {
+  const redis = ceiling.usage.find((u) => u.name === 'redis')?.cpuAvgPct ?? 0;
+  const probes = ceiling.usage.filter((u) => u.name.startsWith('ceiling-'));
+  const total = ceiling.usage.reduce((a, u) => a + u.cpuAvgPct, 0);
+  if (redis >= 90) return `Redis was at a full core (${redis}%): this is Redis's own limit.`;
+  if (total >= cores * 100 * 0.9) return `The probes and Redis used ${Math.round(total)}% of the ${cores * 100}% this machine has: the cores were the limit, Redis (${redis}%) shared them.`;
+  if (probes.length > 0 && probes.every((p) => p.cpuAvgPct >= 90)) return `Every probe process was at a full core: the producers were the limit, Redis (${redis}%) had room left.`;
+  return `No process was at a full core (Redis ${redis}%).`;
 }
