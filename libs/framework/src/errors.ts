@@ -41,12 +41,7 @@ export type FrameworkErrorCode =
   /** An installation to save lacks a field it needs (a bot token, a team or enterprise id). */
   | 'ERR_INSTALLATION_INVALID';
 
-export class FrameworkError extends SocketworksError {
-  declare readonly code: FrameworkErrorCode;
-  constructor(code: FrameworkErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class FrameworkError extends SocketworksError<FrameworkErrorCode> {}
 
 /** Several listeners matched and more than one failed. Each original error is kept. */
 export class MultipleListenerError extends FrameworkError {

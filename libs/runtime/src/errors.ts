@@ -1,7 +1,10 @@
-/** Base for the product's own errors: a stable `code` (`ERR_<AREA>_<REASON>`) and the standard `cause`. */
-export class SocketworksError extends Error {
+/**
+ * Base for the product's own errors: a stable `code` (`ERR_<AREA>_<REASON>`) and the standard
+ * `cause`. An area names its codes once: `class WorkerError extends SocketworksError<WorkerErrorCode> {}`.
+ */
+export class SocketworksError<Code extends string = string> extends Error {
   constructor(
-    readonly code: string,
+    readonly code: Code,
     message: string,
     options?: { cause?: unknown },
   ) {

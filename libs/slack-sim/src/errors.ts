@@ -8,9 +8,4 @@ export type SlackSimErrorCode =
   | 'ERR_SIM_LISTEN_FAILED';
 
 /** Misuse of the simulator by its driver (bad option, bad inject input, no socket to write to). */
-export class SlackSimError extends SocketworksError {
-  declare readonly code: SlackSimErrorCode;
-  constructor(code: SlackSimErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class SlackSimError extends SocketworksError<SlackSimErrorCode> {}

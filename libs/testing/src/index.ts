@@ -5,3 +5,4 @@ export * from './processes';
 export * from './stack';
 export * from './sim-client';
 export * from './cluster';
+export * from './json-lines';

@@ -1,9 +1,8 @@
 // Runs a built service as a real process and keeps its JSON log lines for assertions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { JsonLineCollector, type LogLine } from './json-lines';
 import { waitFor, type WaitForOptions } from './wait';
-
-export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
 
 export interface ServiceProcess {
   name: string;
@@ -32,25 +31,14 @@ export function spawnService(options: SpawnServiceOptions): ServiceProcess {
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: LogLine[] = [];
+  const collector = new JsonLineCollector();
+  const logs = collector.lines;
   const chunks: string[] = [];
-  let pending = '';
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
     chunks.push(chunk);
     if (options.echo) process.stderr.write(`[${options.name}] ${chunk}`);
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (!line.trim()) continue;
-      try {
-        logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
+    collector.push(chunk);
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {

@@ -22,15 +22,7 @@ export type DashboardErrorCode =
   /** The HTTP server could not listen (port taken, bad host). */
   | 'ERR_DASHBOARD_LISTEN';
 
-export class DashboardError extends SocketworksError {
-  constructor(
-    override readonly code: DashboardErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(code, message, options);
-  }
-}
+export class DashboardError extends SocketworksError<DashboardErrorCode> {}
 
 /** The HTTP status each error code answers with. */
 export function httpStatusFor(code: DashboardErrorCode): number {

@@ -10,9 +10,4 @@ export type WorkerErrorCode =
   /** The app's register function threw. */
   | 'ERR_WORKER_APP_REGISTER';
 
-export class WorkerError extends SocketworksError {
-  declare readonly code: WorkerErrorCode;
-  constructor(code: WorkerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export class WorkerError extends SocketworksError<WorkerErrorCode> {}

@@ -1,8 +1,8 @@
-// Test support (not built into dist): a pino destination that keeps every line, parsed.
-import { Writable } from 'node:stream';
+// Test support (not built into dist): a logger whose every line is kept, parsed.
 import { createLogger, type Logger, type Registry } from '@socketworks/runtime';
+import { JsonLineCollector, type LogLine } from '@socketworks/testing';
 
-export type CapturedLine = Record<string, unknown> & { msg?: string; level?: string };
+export type CapturedLine = LogLine;
 
 export interface LogCapture {
   logger: Logger;
@@ -14,25 +14,9 @@ export interface LogCapture {
 }
 
 export function captureLogs(options: { level?: string; secrets?: string[] } = {}): LogCapture {
-  const lines: CapturedLine[] = [];
-  const raw: string[] = [];
-  let pending = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      pending += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (!line) continue;
-        raw.push(line);
-        lines.push(JSON.parse(line) as CapturedLine);
-      }
-      done();
-    },
-  });
-  const logger = createLogger({ name: 'connector', level: options.level ?? 'info', destination: stream, secrets: options.secrets });
-  return { logger, lines, raw, find: (predicate) => lines.filter(predicate) };
+  const collector = new JsonLineCollector();
+  const logger = createLogger({ name: 'connector', level: options.level ?? 'info', destination: collector.writable(), secrets: options.secrets });
+  return { logger, lines: collector.lines, raw: collector.raw, find: (predicate) => collector.lines.filter(predicate) };
 }
 
 /** The current value of a counter/gauge sample, or 0 when it has no sample for those labels. */

@@ -1,12 +1,11 @@
 // Test support (not built into dist): the dashboard running in this process against the real test
 // Redis under a fresh queue prefix, with its logs captured; producers and a failing worker of the
 // test's own to put jobs in every state.
-import { Writable } from 'node:stream';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullPrefix, QUEUE_NAMES, type QueueName, type SlackJobData } from '@socketworks/protocol';
 import { createLogger, createQueues, type Logger } from '@socketworks/runtime';
-import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { deleteKeys, getTestRedisUrl, JsonLineCollector, uniquePrefix, waitFor, type LogLine } from '@socketworks/testing';
 import { loadDashboardConfig, type DashboardConfig } from '../config';
 import { startDashboard, type RunningDashboard } from '../dashboard';
 
@@ -14,7 +13,7 @@ export const TEST_USER = 'operator';
 export const TEST_PASSWORD = 'test-password-7f3a91';
 export const TEST_TOKEN = 'test-bearer-token-0c5e8d2b41';
 
-export type CapturedLine = Record<string, unknown> & { msg?: string; level?: string };
+export type CapturedLine = LogLine;
 
 export interface LogCapture {
   logger: Logger;
@@ -24,24 +23,8 @@ export interface LogCapture {
 }
 
 export function captureLogs(secrets: string[]): LogCapture {
-  const lines: CapturedLine[] = [];
-  const raw: string[] = [];
-  let pending = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      pending += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (!line) continue;
-        raw.push(line);
-        lines.push(JSON.parse(line) as CapturedLine);
-      }
-      done();
-    },
-  });
-  return { logger: createLogger({ name: 'dashboard', level: 'debug', destination: stream, secrets }), lines, raw };
+  const collector = new JsonLineCollector();
+  return { logger: createLogger({ name: 'dashboard', level: 'debug', destination: collector.writable(), secrets }), lines: collector.lines, raw: collector.raw };
 }
 
 export function basicAuth(user: string, password: string): string {
