@@ -320,8 +320,9 @@ export class Bench {
           const results = await Promise.all(children.slice(0, processes).map((c) => c.call<CeilingResult>('measure', args, plan.seconds * 1000 + 30000)));
           const added = results.reduce((a, r) => a + r.added, 0);
           const durationMs = Math.max(...results.map((r) => r.durationMs));
-          const usage = this.usage(from, Date.now()).usage.filter((u) => (u.name.startsWith('ceiling-') && Number(u.name.slice(8)) <= processes) || u.name === 'redis');
-          runs.push({ processes, producers, added, durationMs, jobsPerSecond: results.reduce((a, r) => a + r.jobsPerSecond, 0), usage });
+          const measured = this.usage(from, Date.now());
+          const usage = measured.usage.filter((u) => (u.name.startsWith('ceiling-') && Number(u.name.slice(8)) <= processes) || u.name === 'redis');
+          runs.push({ processes, producers, added, durationMs, jobsPerSecond: results.reduce((a, r) => a + r.jobsPerSecond, 0), usage, machineBusyPct: measured.machineBusyPct });
           this.log(`  ${processes} process(es) × ${producers} producers: ${runs.at(-1)!.jobsPerSecond} enqueues/s`);
           await this.cleanRedis(prefix);
         }

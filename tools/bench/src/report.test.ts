@@ -109,9 +109,9 @@ test('the summary table has one row per scenario with both systems, plus the sat
 });
 
 test('the ceiling names its limit: Redis at a core, the cores all busy, or the probes at a core each', () => {
-  const run = (usage: Array<[string, number]>) => ({ processes: usage.length - 1, producers: 64, added: 1, durationMs: 1, jobsPerSecond: 1, usage: usage.map(([name, cpuAvgPct]) => ({ name, pid: 1, cpuAvgPct, cpuPeakPct: cpuAvgPct, rssPeakMb: 1 })) });
+  const run = (usage: Array<[string, number]>, machineBusyPct = usage.reduce((a, [, pct]) => a + pct, 0)) => ({ processes: usage.length - 1, producers: 64, added: 1, durationMs: 1, jobsPerSecond: 1, machineBusyPct, usage: usage.map(([name, cpuAvgPct]) => ({ name, pid: 1, cpuAvgPct, cpuPeakPct: cpuAvgPct, rssPeakMb: 1 })) });
   assert.match(ceilingLimit(run([['ceiling-1', 80], ['redis', 97]]), 2), /Redis's own limit/);
-  assert.match(ceilingLimit(run([['ceiling-1', 70], ['ceiling-2', 70], ['redis', 60]]), 2), /the cores were the limit, Redis \(60%\) shared them/);
+  assert.match(ceilingLimit(run([['ceiling-1', 70], ['ceiling-2', 70], ['redis', 60]]), 2), /machine was 200% busy of 200%: the cores were the limit, Redis \(60%\) shared them/);
   assert.match(ceilingLimit(run([['ceiling-1', 100], ['redis', 70]]), 4), /Every probe process was at a full core: the producers were the limit, Redis \(70%\) had room left/);
-  assert.match(ceilingLimit(run([['ceiling-1', 40], ['redis', 30]]), 2), /No process was at a full core/);
+  assert.match(ceilingLimit(run([['ceiling-1', 40], ['redis', 30]]), 2), /No process was at a full core \(Redis 30%\) and the machine was 70% busy of 200%: the limit was the round trips/);
 });

@@ -370,7 +370,8 @@ function sizingSection(r: BenchResult): string {
       concurrencyNote(r, steady),
       `- **Workers**: ${work === null ? '–' : work.toFixed(3)} ms of CPU per envelope for the example app's handlers (one Web API or response_url call each), ${rss('worker')} MB RSS each. ` +
         'Add your handlers\' own CPU per envelope; a worker process uses one core, so workers ≈ envelopes/s × CPU ms per envelope ÷ 1,000 ÷ 0.7 (70% target), and never more busy worker processes than cores. ' +
-        'For handlers that wait (I/O), set concurrency per worker ≥ envelopes/s × handler seconds ÷ workers, with 50% headroom (`WORKER_QUEUES=events:N`; the slow-handler scenario used this rule).',
+        'For handlers that wait (I/O), set concurrency per worker ≥ envelopes/s × handler seconds ÷ workers, with 50% headroom (`WORKER_QUEUES=events:N`; the slow-handler scenario used this rule). ' +
+        'The `sync` queue takes slash commands, clicks, shortcuts, option loads and view submissions, and a job keeps its slot for the whole listener (the work after `ack()` too): size it for their rate × (handler seconds + the answering call), or run it in worker processes of its own (the Kubernetes manifests do); jobs whose ack the connector still holds run before the others.',
       `- **Redis**: ${redis === null ? '–' : redis.toFixed(3)} ms of Redis CPU per envelope end to end (enqueue, fetch, complete), on one thread.` +
         (r.ceiling.best ? ` Enqueues alone top out near ${int(r.ceiling.best.jobsPerSecond)}/s on this machine.` : '') +
         ' Past ~70% of a core at peak, split queues over Redis instances or use Redis Cluster (the key prefix carries a hash tag).',

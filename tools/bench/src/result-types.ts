@@ -75,6 +75,8 @@ export interface CeilingRun {
   durationMs: number;
   jobsPerSecond: number;
   usage: ProcessUsage[];
+  /** Whole machine, 100 per core, over the run. */
+  machineBusyPct: number;
 }
 
 export interface ScalingPoint extends Measured {

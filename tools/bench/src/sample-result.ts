@@ -81,7 +81,7 @@ export function sampleResult(overrides: { steadyAckP99?: number; refreshWaited?:
     runCount: 1,
     machine: { nproc: 2, cpuModel: 'Test CPU', memoryGb: 24, node: 'v20.0.0', redis: '7.0.15', os: 'Linux test', loadAverageAtStart: 0.1 },
     config: { connectors: 2, slackConnections: 2, workers: 2, redis: 'private', saturationP99LimitMs: 100, bucketMs: 250, sampleIntervalMs: 250, simRedeliveryTimeoutMs: 3000 },
-    ceiling: { best: { processes: 1, producers: 64, added: 20000, durationMs: 1000, jobsPerSecond: 20000, usage: [usage('ceiling-1', 100), usage('redis', 60)] }, runs: [] },
+    ceiling: { best: { processes: 1, producers: 64, added: 20000, durationMs: 1000, jobsPerSecond: 20000, machineBusyPct: 165, usage: [usage('ceiling-1', 100), usage('redis', 60)] }, runs: [] },
     connectorOnly: { steady: [sampleRun('connector', sampleLoad({ rate: 2000, count: 4000, ackP99: 2 }))], refresh: null, saturation: null, ratioToCeiling: null },
     scenarios: [
       { id: 'steady-2000', title: 'Steady 2,000/s', offered: '4000 envelopes at 2000/s', runs: { socketworks: sw({ rate: 2000, count: 4000, ackP99: overrides.steadyAckP99 ?? 3 }), bolt: bolt({ rate: 2000, count: 4000, ackP99: 40 }) } },

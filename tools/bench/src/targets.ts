@@ -191,9 +191,9 @@ function notRun(id: string, text: string): Target {
 export function ceilingLimit(ceiling: CeilingRun, cores: number): string {
   const redis = ceiling.usage.find((u) => u.name === 'redis')?.cpuAvgPct ?? 0;
   const probes = ceiling.usage.filter((u) => u.name.startsWith('ceiling-'));
-  const total = ceiling.usage.reduce((a, u) => a + u.cpuAvgPct, 0);
+  const busy = Math.round(ceiling.machineBusyPct);
   if (redis >= 90) return `Redis was at a full core (${redis}%): this is Redis's own limit.`;
-  if (total >= cores * 100 * 0.9) return `The probes and Redis used ${Math.round(total)}% of the ${cores * 100}% this machine has: the cores were the limit, Redis (${redis}%) shared them.`;
+  if (busy >= cores * 100 * 0.85) return `The machine was ${busy}% busy of ${cores * 100}%: the cores were the limit, Redis (${redis}%) shared them with the probes.`;
   if (probes.length > 0 && probes.every((p) => p.cpuAvgPct >= 90)) return `Every probe process was at a full core: the producers were the limit, Redis (${redis}%) had room left.`;
-  return `No process was at a full core (Redis ${redis}%).`;
+  return `No process was at a full core (Redis ${redis}%) and the machine was ${busy}% busy of ${cores * 100}%: the limit was the round trips between the probes and Redis.`;
 }
