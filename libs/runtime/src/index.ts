@@ -6,3 +6,4 @@ export * from './queues';
 export * from './metrics';
 export * from './ops-server';
 export * from './shutdown';
+export * from './write-coalescer';

@@ -9,10 +9,11 @@
 // A disconnect frame before hello also moves connecting → draining.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { ackFrame, FrameError, parseFrame, type DisconnectFrame, type Envelope, type HelloFrame } from '@socketworks/protocol';
-import { describeError } from '@socketworks/runtime';
+import { describeError, WriteCoalescer } from '@socketworks/runtime';
 import { SocketNotOpenError, SocketOpenError } from '../errors';
 import type { ConnectorMetrics } from '../metrics';
 
@@ -103,6 +104,10 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
   private readonly closed: Promise<SocketCloseInfo>;
   private resolveClosed!: (info: SocketCloseInfo) => void;
   private helloWaiter: { resolve: (hello: HelloFrame) => void; reject: (err: Error) => void } | undefined;
+  /** The TCP socket under the WebSocket (from the handshake response), once upgraded. */
+  private tcp: Socket | undefined;
+  /** The acks written in one turn (often many: one Redis reply chunk resolves many adds) go out in one write. */
+  private readonly ackWrites = new WriteCoalescer(() => this.tcp);
 
   constructor(private readonly options: SocketConnectionOptions) {
     super();
@@ -143,6 +148,9 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
       return hello;
     }
     this.ws = ws;
+    ws.on('upgrade', (response) => {
+      this.tcp = response.socket;
+    });
     ws.on('open', () => this.onOpen());
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('ping', () => this.onLife());
@@ -164,6 +172,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
     if (!ws || ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new SocketNotOpenError(`socket ${this.connectionId} is ${this._state}: cannot ack ${envelopeId}`));
     }
+    this.ackWrites.hold();
     return new Promise((resolve, reject) => {
       ws.send(ackFrame(envelopeId, payload), (err) => {
         if (err) reject(new SocketNotOpenError(`ack write failed on socket ${this.connectionId}`, { cause: err }));
