@@ -26,7 +26,7 @@ interface Container {
   image: string;
   command?: string[];
   ports?: Array<{ name?: string; containerPort: number }>;
-  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; configMapKeyRef?: { name: string; key: string } } }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
   livenessProbe?: { httpGet?: { path: string; port: number | string } };
@@ -261,4 +261,19 @@ test('services and network policies select the pods and ports they mean', () => 
     assert.equal(matches(policy.spec.podSelector.matchLabels, d.spec.template.metadata.labels), d.metadata.name === 'socketworks-dashboard');
   }
   assert.deepEqual(policy.spec.ingress[0].ports, [{ port: 3030, protocol: 'TCP' }]);
+  // HTTP delivery: a Service and a policy for the connector's HTTP_PORT, and the signing secret
+  // optional, so a Socket Mode deployment needs neither.
+  const connector = containerOf(deployment('socketworks-connector'));
+  const httpPort = Number(connector.env?.find((e) => e.name === 'HTTP_PORT')?.value);
+  assert.equal(connector.ports?.find((p) => p.name === 'slack-http')?.containerPort, httpPort);
+  const httpService = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'socketworks-connector-http')!;
+  assert.equal(httpService.spec.ports[0].targetPort, 'slack-http');
+  const httpPolicy = docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'socketworks-connector-http')!;
+  for (const d of deployments) {
+    assert.equal(matches(httpPolicy.spec.podSelector.matchLabels, d.spec.template.metadata.labels), d.metadata.name === 'socketworks-connector');
+  }
+  assert.deepEqual(httpPolicy.spec.ingress[0].ports, [{ port: httpPort, protocol: 'TCP' }]);
+  const signing = connector.env?.find((e) => e.name === 'SLACK_SIGNING_SECRET')?.valueFrom?.secretKeyRef;
+  assert.equal(signing?.optional, true, 'the signing secret is optional');
+  assert.equal(configMap.data?.SLACK_DELIVERY, 'socket', 'Socket Mode by default');
 });
