@@ -84,6 +84,20 @@ test('Web API auth: not_authed, invalid_auth, a token form field, and no app tok
   assert.deepEqual((await api(sim, 'no.such.method', { token: BOT_TOKEN })).body, { ok: false, error: 'unknown_method' });
 });
 
+test('chat.postMessage to a user id posts in the bot\'s DM with that user and names the DM', async (t) => {
+  const sim = await startSim(t);
+  const post = (body: Record<string, unknown>) => api(sim, 'chat.postMessage', { token: BOT_TOKEN, body });
+  const first = (await post({ channel: 'U0ALICE1', text: 'hello' })).body!;
+  assert.equal(first.ok, true);
+  assert.match(first.channel as string, /^D[A-Z0-9]+$/, 'the DM channel, not the user id');
+  const again = (await post({ channel: 'U0ALICE1', text: 'again' })).body!;
+  assert.equal(again.channel, first.channel, 'the same DM each time');
+  const other = (await post({ channel: 'W0BOB0001', text: 'hi' })).body!;
+  assert.notEqual(other.channel, first.channel, 'one DM per user');
+  const history = (await api(sim, 'conversations.history', { token: BOT_TOKEN, body: { channel: first.channel } })).body!;
+  assert.deepEqual((history.messages as Array<{ text: string }>).map((m) => m.text), ['again', 'hello']);
+});
+
 test('chat methods check their arguments and answer with increasing ts', async (t) => {
   const sim = await startSim(t);
   const post = (body: Record<string, unknown>) => api(sim, 'chat.postMessage', { token: BOT_TOKEN, body });

@@ -103,6 +103,8 @@ export class WebMethods {
   private readonly views = new Map<string, ViewRecord>();
   private readonly byExternalId = new Map<string, string>();
   private readonly homeViews = new Map<string, string>();
+  /** The bot's DM with each user it has posted to by user id (one D… id per user, kept). */
+  private readonly directMessages = new Map<string, string>();
   readonly names: ReadonlySet<string>;
   private readonly table: Record<string, (args: Args) => MethodResult>;
 
@@ -165,12 +167,20 @@ export class WebMethods {
     return message;
   }
 
+  /**
+   * A user id (`U…`/`W…`) as the channel posts to the bot's DM with that user (its App Home
+   * Messages tab), opened on first use; the answer names the DM's own `D…` id, as Slack's does
+   * (https://docs.slack.dev/reference/methods/chat.postMessage, "channel").
+   */
   private postMessage(args: Args): MethodResult {
-    const problem = checkChannel(args) ?? checkContent(args) ?? checkMetadata(args);
+    const user = typeof args.channel === 'string' && /^[UW][A-Z0-9]+$/.test(args.channel) ? args.channel : undefined;
+    if (user && !this.directMessages.has(user)) this.directMessages.set(user, slackId('D'));
+    const target = user ? { ...args, channel: this.directMessages.get(user) } : args;
+    const problem = checkChannel(target) ?? checkContent(target) ?? checkMetadata(target);
     if (problem) return problem;
     const ts = nextTs();
-    const message = this.botMessage(args, ts);
-    const channel = args.channel as string;
+    const message = this.botMessage(target, ts);
+    const channel = target.channel as string;
     this.messages.add({ channel, ts, ...(isString(args.thread_ts) ? { threadTs: args.thread_ts } : {}), message: structuredClone(message) });
     return { ok: true, channel, ts, message };
   }
