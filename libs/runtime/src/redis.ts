@@ -4,6 +4,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeError } from './errors';
+import { WriteCoalescer } from './write-coalescer';
 
 export type RedisRole =
   /** BullMQ Worker / QueueEvents: blocking commands, must never give up (`maxRetriesPerRequest: null`). */
@@ -32,6 +33,13 @@ export interface RedisConnectionOptions {
   logger: Logger;
   /** Extra ioredis options (tests use `connectTimeout`). */
   overrides?: RedisOptions;
+  /**
+   * Send the commands issued in one event-loop turn in one write (a {@link WriteCoalescer} on the
+   * connection's socket) instead of one system call each: for connections that carry many small
+   * commands at once (the connector's enqueues, a worker's job moves and effect records). A
+   * single Redis connection only; a cluster client is left as it is. @defaultValue false
+   */
+  coalesceWrites?: boolean;
 }
 
 /** Back-off between reconnect attempts: 100 ms doubling to 5 s, ±20% jitter, forever. */
@@ -84,8 +92,19 @@ export function createRedisConnection(url: string, options: RedisConnectionOptio
       ...options.overrides,
     });
   }
+  if (options.coalesceWrites && client instanceof Redis) coalesceCommandWrites(client);
   attachRedisLogging(client, options.name, options.logger);
   return client;
+}
+
+/** Every command goes through `sendCommand`: each one holds the socket's writes until the turn ends. */
+function coalesceCommandWrites(redis: Redis): void {
+  const coalescer = new WriteCoalescer(() => redis.stream);
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command, stream) => {
+    coalescer.hold();
+    return send(command, stream);
+  };
 }
 
 /** Every emitter gets an error listener when created; repeats of one error are logged once. */

@@ -85,6 +85,8 @@ export async function startConnector(config: ConnectorConfig, deps: ConnectorDep
     role: 'producer',
     name: 'connector-producer',
     logger,
+    // Envelopes read in one turn (often many: one socket read holds several frames) share a write.
+    coalesceWrites: true,
     overrides: { commandTimeout: config.CONNECTOR_ENQUEUE_TIMEOUT_MS },
   });
   try {

@@ -52,7 +52,9 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
 
   // Job state (recorded effects, rate-limit pauses, response_url uses) and installations: short
   // command retries, reconnecting forever. Closed last, after running jobs drained.
-  const stateRedis = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'command', name: 'worker:state', logger });
+  // Effect records, pauses and response_url uses: a few commands per Web API call, from every job
+  // running at once, so one write per turn carries many of them.
+  const stateRedis = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'command', name: 'worker:state', logger, coalesceWrites: true });
   const app = new App({
     logger,
     ...(config.SLACK_INSTALLATION_STORE === 'redis'
@@ -134,7 +136,9 @@ function serveQueue(
   const { logger, metrics } = parts;
   // A connection of its own per queue: BullMQ blocks on it waiting for jobs (and duplicates it for
   // the blocking reads), so queues never wait on each other.
-  const connection = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'blocking', name: `worker:${name}`, logger });
+  // BullMQ moves jobs (take, finish, renew locks) on this connection and duplicates it for its
+  // blocking reads; the moves of concurrent jobs in one turn share a write.
+  const connection = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'blocking', name: `worker:${name}`, logger, coalesceWrites: true });
   const worker = new Worker(name, createProcessor({ ...parts, queue: name }), {
     connection,
     prefix: bullPrefix(config.QUEUE_PREFIX),

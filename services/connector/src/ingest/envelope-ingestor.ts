@@ -12,7 +12,7 @@ import type { Queue } from 'bullmq';
 import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { routeEnvelope, toJobData, type Envelope, type QueueName, type Route } from '@socketworks/protocol';
-import { describeError, WriteCoalescer } from '@socketworks/runtime';
+import { describeError } from '@socketworks/runtime';
 import { EnqueueError } from '../errors';
 import type { ConnectorMetrics } from '../metrics';
 import type { SyncAnswer, SyncAnswers, SyncWait } from '../sync/sync-answers';
@@ -93,15 +93,10 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
   private saturatedFlag = false;
   private readonly maxInFlight: number;
   private readonly idle = new Set<() => void>();
-  /** The EXISTS and add of every envelope read in one turn go to Redis in one write. */
-  private readonly redisWrites: WriteCoalescer | undefined;
 
   constructor(private readonly options: EnvelopeIngestorOptions) {
     super();
     this.maxInFlight = options.maxInFlight ?? 2000;
-    const redis = options.redis;
-    // A cluster client writes to a socket per node; only a single connection is coalesced.
-    this.redisWrites = 'stream' in redis ? new WriteCoalescer(() => redis.stream) : undefined;
   }
 
   get inFlight(): number {
@@ -226,7 +221,6 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
       connectionId: source.connectionId,
       ...(plan.kind === 'wait' ? { replyTo: plan.replyTo, replyBy: plan.replyBy } : {}),
     });
-    this.redisWrites?.hold();
     const existed = this.options.redis.exists(queue.toKey(jobId)).then(
       (n) => n > 0,
       // The add below decides the envelope's fate; a failed EXISTS only loses one count.
