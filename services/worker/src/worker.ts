@@ -134,10 +134,9 @@ function serveQueue(
   parts: { app: App; logger: Logger; metrics: WorkerMetrics; sync?: SyncReplier },
 ): Served {
   const { logger, metrics } = parts;
-  // A connection of its own per queue: BullMQ blocks on it waiting for jobs (and duplicates it for
-  // the blocking reads), so queues never wait on each other.
-  // BullMQ moves jobs (take, finish, renew locks) on this connection and duplicates it for its
-  // blocking reads; the moves of concurrent jobs in one turn share a write.
+  // A connection of its own per queue, so queues never wait on each other: BullMQ moves jobs on it
+  // (take, finish, renew locks; the moves of concurrent jobs in one turn share a write) and
+  // duplicates it for its blocking reads.
   const connection = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'blocking', name: `worker:${name}`, logger, coalesceWrites: true });
   const worker = new Worker(name, createProcessor({ ...parts, queue: name }), {
     connection,
