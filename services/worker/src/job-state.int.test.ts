@@ -3,16 +3,14 @@
 // attempts failing the job with a clear reason instead of POSTing to a dead URL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import type { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RedisInstallationStore } from '@socketworks/framework';
 import { routeEnvelope, toJobData, type Envelope, type QueueName } from '@socketworks/protocol';
-import { createLogger, createQueues } from '@socketworks/runtime';
+import { createQueues } from '@socketworks/runtime';
 import { SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor, type LogLine } from '@socketworks/testing';
-import { loadWorkerConfig } from './config';
-import { mentionJob } from './test-support';
+import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { capturingLogger, mentionJob, testWorkerConfig } from './test-support';
 import { startWorker, type RunningWorker } from './worker';
 
 const TOKEN_A = 'xoxb-3000000001-3000000001-teamateamateama';
@@ -23,7 +21,7 @@ let sim: SlackSim;
 let connection: Redis;
 let queues: Record<QueueName, Queue>;
 let worker: RunningWorker;
-const logs: LogLine[] = [];
+const { logger, lines: logs } = capturingLogger({ level: 'info' });
 let respondAttempts = 0;
 
 before(async () => {
@@ -36,23 +34,9 @@ before(async () => {
   await store.save({ teamId: 'TA0000001', botToken: TOKEN_A });
   await store.save({ teamId: 'TB0000001', botToken: TOKEN_B });
   await store.save({ teamId: 'T0000001', botToken: TOKEN_A }); // the simulator's default team (slash commands)
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
-  const config = loadWorkerConfig({
-    SLACK_INSTALLATION_STORE: 'redis',
-    SLACK_API_URL: sim.apiUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    METRICS_PORT: '0',
-    METRICS_HOST: '127.0.0.1',
-    WORKER_QUEUES: 'events:4,commands:4',
-  });
+  const config = testWorkerConfig({ apiUrl: sim.apiUrl, redisUrl, prefix, queues: 'events:4,commands:4', env: { SLACK_INSTALLATION_STORE: 'redis' } });
   worker = await startWorker(config, {
-    logger: createLogger({ name: 'worker', level: 'info', destination }),
+    logger,
     register: (app) => {
       app.event('app_mention', async ({ event, say, context }) => void (await say({ text: `hello ${context.teamId} ${event.text}`, thread_ts: event.ts })));
       app.command('/thrice', async ({ ack, respond }) => {

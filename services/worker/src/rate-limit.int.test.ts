@@ -9,8 +9,7 @@ import type { Queue } from 'bullmq';
 import { createLogger, createMetricsRegistry, type Registry } from '@socketworks/runtime';
 import { SlackSim } from '@socketworks/slack-sim';
 import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
-import { loadWorkerConfig } from './config';
-import { countByText, mentionJob, testQueue } from './test-support';
+import { countByText, mentionJob, testQueue, testWorkerConfig } from './test-support';
 import { startWorker, type RunningWorker } from './worker';
 
 const TOKEN = 'xoxb-0000000001-0000000001-ratelimitratelimit';
@@ -37,15 +36,7 @@ before(async () => {
   sim = await SlackSim.start();
   connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   queue = testQueue('events', connection, prefix, (err) => assert.fail(`queue error: ${err.message}`));
-  const config = loadWorkerConfig({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_API_URL: sim.apiUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    METRICS_PORT: '0',
-    METRICS_HOST: '127.0.0.1',
-    WORKER_QUEUES: 'events:8',
-  });
+  const config = testWorkerConfig({ apiUrl: sim.apiUrl, redisUrl, prefix, queues: 'events:8', env: { SLACK_BOT_TOKEN: TOKEN } });
   for (let i = 0; i < 2; i++) {
     const registry = createMetricsRegistry('worker');
     registries.push(registry);

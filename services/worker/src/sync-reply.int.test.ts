@@ -4,15 +4,14 @@
 // (src/sync), both together in tools/e2e.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import type { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { App } from '@socketworks/framework';
 import { parseSyncReply, routeEnvelope, syncReplyChannel, toJobData, type Envelope, type QueueName, type SyncReply } from '@socketworks/protocol';
-import { createLogger, createQueues } from '@socketworks/runtime';
+import { createQueues } from '@socketworks/runtime';
 import { blockSuggestionPayload, globalShortcutPayload, SlackSim, slashCommandPayload, viewSubmissionPayload } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor, type LogLine } from '@socketworks/testing';
-import { loadWorkerConfig } from './config';
+import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { capturingLogger, testWorkerConfig } from './test-support';
 import { startWorker, type RunningWorker } from './worker';
 
 const TOKEN = 'xoxb-0000000001-0000000001-syncreplysyncreply';
@@ -24,7 +23,7 @@ let connection: Redis;
 let subscriber: Redis;
 let queues: Record<QueueName, Queue>;
 let worker: RunningWorker;
-const logs: LogLine[] = [];
+const { logger, lines: logs } = capturingLogger({ secrets: [TOKEN] });
 const replies: Array<SyncReply & { at: number }> = [];
 /** Released by the test: the listener of `hold` waits on it after acking. */
 let release: () => void = () => undefined;
@@ -67,22 +66,8 @@ before(async () => {
   subscriber.on('error', (err) => assert.fail(`subscriber: ${err.message}`));
   subscriber.on('message', (_channel: string, message: string) => replies.push({ ...parseSyncReply(message), at: Date.now() }));
   await subscriber.subscribe(channel);
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
-  const config = loadWorkerConfig({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_API_URL: sim.apiUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    METRICS_PORT: '0',
-    METRICS_HOST: '127.0.0.1',
-    WORKER_QUEUES: 'sync:4',
-  });
-  worker = await startWorker(config, { logger: createLogger({ name: 'worker', level: 'debug', destination, secrets: [TOKEN] }), register });
+  const config = testWorkerConfig({ apiUrl: sim.apiUrl, redisUrl, prefix, queues: 'sync:4', env: { SLACK_BOT_TOKEN: TOKEN } });
+  worker = await startWorker(config, { logger, register });
 });
 
 after(async () => {

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullPrefix, routeEnvelope, toJobData, type Envelope, type SlackJobData } from '@socketworks/protocol';
+import { createLogger, type Logger } from '@socketworks/runtime';
 import { appMentionPayload } from '@socketworks/slack-sim';
+import { JsonLineCollector, type LogLine } from '@socketworks/testing';
+import { loadWorkerConfig, type WorkerConfig } from './config';
 
 export interface BulkJob {
   name: string;
@@ -65,4 +68,28 @@ export function countByText(calls: ReadonlyArray<{ ok: boolean; args: Record<str
     counts.set(text, (counts.get(text) ?? 0) + 1);
   }
   return counts;
+}
+
+/**
+ * The config of a worker running in the test's process: the simulator's API, the test Redis under
+ * the test's prefix, the ops server on a free loopback port. `env` adds to it (the token, or
+ * SLACK_INSTALLATION_STORE) and may override any of it.
+ */
+export function testWorkerConfig(options: { apiUrl: string; redisUrl: string; prefix: string; queues: string; env?: Record<string, string> }): WorkerConfig {
+  return loadWorkerConfig({
+    SLACK_API_URL: options.apiUrl,
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: options.prefix,
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    WORKER_QUEUES: options.queues,
+    ...options.env,
+  });
+}
+
+/** A logger whose every line is kept, parsed, in `lines`; `secrets` are censored as in production. */
+export function capturingLogger(options: { level?: string; secrets?: string[] } = {}): { logger: Logger; lines: LogLine[] } {
+  const collector = new JsonLineCollector();
+  const logger = createLogger({ name: 'worker', level: options.level ?? 'debug', destination: collector.writable(), ...(options.secrets ? { secrets: options.secrets } : {}) });
+  return { logger, lines: collector.lines };
 }

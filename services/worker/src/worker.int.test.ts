@@ -3,14 +3,13 @@
 // back from the simulator and the queues.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import type { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { routeEnvelope, toJobData, type Envelope, type QueueName } from '@socketworks/protocol';
-import { createLogger, createQueues } from '@socketworks/runtime';
+import { createQueues } from '@socketworks/runtime';
 import { appMentionPayload, blockActionsPayload, messagePayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor, type LogLine } from '@socketworks/testing';
-import { loadWorkerConfig } from './config';
+import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { capturingLogger, testWorkerConfig } from './test-support';
 import { startWorker, type RunningWorker } from './worker';
 
 const TOKEN = 'xoxb-0000000001-0000000001-workerintworkerint';
@@ -20,7 +19,7 @@ let sim: SlackSim;
 let connection: Redis;
 let queues: Record<QueueName, Queue>;
 let worker: RunningWorker;
-const logs: LogLine[] = [];
+const { logger, lines: logs } = capturingLogger({ secrets: [TOKEN] });
 
 before(async () => {
   redisUrl = await getTestRedisUrl();
@@ -29,23 +28,9 @@ before(async () => {
   // Retries 200 ms apart (the default 1 s doubling would make the retry test wait for nothing).
   queues = createQueues(connection, { prefix, backoffMs: 200 });
   for (const q of Object.values(queues)) q.on('error', (err) => assert.fail(`queue error: ${err.message}`));
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
-      cb();
-    },
-  });
-  const config = loadWorkerConfig({
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_API_URL: sim.apiUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    METRICS_PORT: '0',
-    METRICS_HOST: '127.0.0.1',
-    WORKER_QUEUES: 'events:4,interactive:4,commands:4',
-  });
+  const config = testWorkerConfig({ apiUrl: sim.apiUrl, redisUrl, prefix, queues: 'events:4,interactive:4,commands:4', env: { SLACK_BOT_TOKEN: TOKEN } });
   worker = await startWorker(config, {
-    logger: createLogger({ name: 'worker', level: 'debug', destination, secrets: [TOKEN] }),
+    logger,
     appEnv: { EXAMPLE_APP_FAIL: 'on' },
   });
 });
