@@ -17,28 +17,20 @@ import {
   type AckRecord,
   type ApiCall,
 } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, startConnectorProcess, startWorkerProcess, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { uniquePrefix, waitFor } from '@socketworks/testing';
+import { startE2eStack, type E2eStack } from './stack';
 
+let stack: E2eStack;
 let sim: SlackSim;
-let connector: ServiceProcess;
-let worker: ServiceProcess;
-let redisUrl: string;
 const queuePrefix = uniquePrefix('bolt-compat');
 
 before(async () => {
-  redisUrl = await getTestRedisUrl();
-  sim = await SlackSim.start();
-  const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl };
   // The built listener module (tools/e2e builds src/bolt-listeners.ts before its tests run).
-  worker = await startWorkerProcess({ ...common, env: { APP_MODULE: join(__dirname, '../dist/bolt-listeners.js') } });
-  connector = await startConnectorProcess({ ...common, sockets: 1 });
+  stack = await startE2eStack({ queuePrefix, sockets: 1, workerEnv: { APP_MODULE: join(__dirname, '../dist/bolt-listeners.js') } });
+  ({ sim } = stack);
 });
 
-after(async () => {
-  await Promise.all([connector?.stop(), worker?.stop()]);
-  await sim?.close();
-  await deleteKeys(redisUrl, `{${queuePrefix}}*`);
-});
+after(() => stack?.stop());
 
 const ackOf = (envelopeId: string): Promise<AckRecord> => waitFor(() => sim.acks().find((a) => a.envelopeId === envelopeId), { timeoutMs: 5000, message: `the ack of ${envelopeId}` });
 const apiCall = (method: string, match: (c: ApiCall) => boolean): Promise<ApiCall> =>
@@ -123,6 +115,6 @@ test("app.shortcut('open_modal'): ack, then views.open with the shortcut's trigg
   const open = await apiCall('views.open', (c) => c.args.trigger_id === shortcut.triggerId);
   assert.equal(open.ok, true, open.error);
   assert.deepEqual((open.args.view as { title: unknown }).title, { type: 'plain_text', text: 'My App' });
-  const errors = worker.logs.filter((l) => l.level === 'error');
+  const errors = stack.worker.logs.filter((l) => l.level === 'error');
   assert.deepEqual(errors, [], 'no listener logged an error');
 });

@@ -3,25 +3,27 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload, blockActionsPayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
-import { startConnectorProcess, startPrivateCluster, startWorkerProcess, uniquePrefix, waitFor, type PrivateCluster, type ServiceProcess } from '@socketworks/testing';
+import { startPrivateCluster, uniquePrefix, waitFor, type PrivateCluster } from '@socketworks/testing';
+import { startE2eStack, type E2eStack } from './stack';
 
-let sim: SlackSim;
 let cluster: PrivateCluster;
-let connector: ServiceProcess;
-let worker: ServiceProcess;
+let stack: E2eStack;
+let sim: SlackSim;
 const queuePrefix = uniquePrefix('cluster');
 
 before(async () => {
   cluster = await startPrivateCluster();
-  sim = await SlackSim.start({ redeliveryTimeoutMs: 1000 });
-  const common = { redisUrl: cluster.url, queuePrefix, slackApiUrl: sim.apiUrl, env: { REDIS_CLUSTER: 'true' } };
-  worker = await startWorkerProcess({ ...common, env: { ...common.env, WORKER_QUEUES: 'events:16,interactive:8,commands:8,sync:8' } });
-  connector = await startConnectorProcess({ ...common, sockets: 2 });
+  stack = await startE2eStack({
+    queuePrefix,
+    sim: { redeliveryTimeoutMs: 1000 },
+    redis: { url: cluster.url, env: { REDIS_CLUSTER: 'true' } },
+    workerEnv: { WORKER_QUEUES: 'events:16,interactive:8,commands:8,sync:8' },
+  });
+  ({ sim } = stack);
 });
 
 after(async () => {
-  await Promise.all([connector?.stop(), worker?.stop()]);
-  await sim?.close();
+  await stack?.stop();
   await cluster?.stop();
 });
 

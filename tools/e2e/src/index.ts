@@ -1,2 +1,2 @@
-// This project holds only tests (src/*.int.test.ts); see README.md.
+// This project holds tests (src/*.int.test.ts), the apps they load and the stack they share (src/stack.ts).
 export {};

@@ -5,18 +5,10 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appMentionPayload, blockActionsPayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
-import {
-  DEMO_APP_TOKEN,
-  DEMO_BOT_TOKEN,
-  deleteKeys,
-  getTestRedisUrl,
-  startConnectorProcess,
-  startWorkerProcess,
-  uniquePrefix,
-  waitFor,
-  type ServiceProcess,
-} from '@socketworks/testing';
+import { DEMO_APP_TOKEN, DEMO_BOT_TOKEN, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { startE2eStack, type E2eStack } from './stack';
 
+let stack: E2eStack;
 let sim: SlackSim;
 let connector: ServiceProcess;
 let worker: ServiceProcess;
@@ -24,18 +16,11 @@ let redisUrl: string;
 const queuePrefix = uniquePrefix('pipeline');
 
 before(async () => {
-  redisUrl = await getTestRedisUrl();
-  sim = await SlackSim.start({ redeliveryTimeoutMs: 1000 });
-  const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl, logLevel: 'debug' };
-  worker = await startWorkerProcess({ ...common, env: { WORKER_QUEUES: 'events:16,interactive:8,commands:8,sync:8' } });
-  connector = await startConnectorProcess({ ...common, sockets: 2 });
+  stack = await startE2eStack({ queuePrefix, sim: { redeliveryTimeoutMs: 1000 }, logLevel: 'debug', workerEnv: { WORKER_QUEUES: 'events:16,interactive:8,commands:8,sync:8' } });
+  ({ sim, connector, worker, redisUrl } = stack);
 });
 
-after(async () => {
-  await Promise.all([connector?.stop(), worker?.stop()]);
-  await sim?.close();
-  await deleteKeys(redisUrl, `{${queuePrefix}}*`);
-});
+after(() => stack?.stop());
 
 const postedTexts = () => sim.apiCalls('chat.postMessage').map((c) => String(c.args.text));
 

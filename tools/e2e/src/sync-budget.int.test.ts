@@ -7,19 +7,12 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appMentionPayload, blockSuggestionPayload, SlackSim, slashCommandPayload, viewSubmissionPayload, type AckRecord } from '@socketworks/slack-sim';
-import {
-  deleteKeys,
-  getTestRedisUrl,
-  opsPort,
-  startConnectorProcess,
-  startWorkerProcess,
-  uniquePrefix,
-  waitFor,
-  type ServiceProcess,
-} from '@socketworks/testing';
+import { opsPort, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { startE2eStack, type E2eStack } from './stack';
 
 const BUDGET_MS = 500;
 const EVENT_DELAY_MS = 2000;
+let stack: E2eStack;
 let sim: SlackSim;
 let connector: ServiceProcess;
 let worker: ServiceProcess;
@@ -27,28 +20,24 @@ let redisUrl: string;
 const queuePrefix = uniquePrefix('sync-budget');
 
 before(async () => {
-  redisUrl = await getTestRedisUrl();
-  sim = await SlackSim.start({ redeliveryTimeoutMs: 10000 });
-  const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl };
-  worker = await startWorkerProcess({
-    ...common,
-    env: {
+  stack = await startE2eStack({
+    queuePrefix,
+    sim: { redeliveryTimeoutMs: 10000 },
+    workerEnv: {
       APP_MODULE: join(__dirname, '../dist/sync-test-app.js'),
       E2E_EVENT_DELAY_MS: String(EVENT_DELAY_MS),
       E2E_LATE_ACK_MS: String(BUDGET_MS + 700),
       WORKER_QUEUES: 'events:1,sync:4',
       METRICS_HOST: '127.0.0.1',
     },
+    connectorEnv: { SYNC_ACK_BUDGET_MS: String(BUDGET_MS), METRICS_HOST: '127.0.0.1' },
+    // SIGKILL for the worker: its events backlog would otherwise run a slow mention to the end.
+    workerStopSignal: 'SIGKILL',
   });
-  connector = await startConnectorProcess({ ...common, sockets: 2, env: { SYNC_ACK_BUDGET_MS: String(BUDGET_MS), METRICS_HOST: '127.0.0.1' } });
+  ({ sim, connector, worker, redisUrl } = stack);
 });
 
-after(async () => {
-  // SIGKILL for the worker: its events backlog would otherwise run a slow mention to the end.
-  await Promise.all([connector?.stop(), worker?.stop('SIGKILL')]);
-  await sim?.close();
-  await deleteKeys(redisUrl, `{${queuePrefix}}*`);
-});
+after(() => stack?.stop());
 
 const ackOf = (envelopeId: string): Promise<AckRecord> => waitFor(() => sim.acks().find((a) => a.envelopeId === envelopeId), { timeoutMs: 5000, message: `the ack of ${envelopeId}` });
 

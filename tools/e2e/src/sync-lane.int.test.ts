@@ -11,37 +11,21 @@ import {
   viewSubmissionPayload,
   type AckRecord,
 } from '@socketworks/slack-sim';
-import {
-  deleteKeys,
-  getTestRedisUrl,
-  opsPort,
-  startConnectorProcess,
-  startWorkerProcess,
-  uniquePrefix,
-  waitFor,
-  type ServiceProcess,
-} from '@socketworks/testing';
+import { opsPort, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { startE2eStack, type E2eStack } from './stack';
 
+let stack: E2eStack;
 let sim: SlackSim;
 let connector: ServiceProcess;
-let worker: ServiceProcess;
-let redisUrl: string;
 const queuePrefix = uniquePrefix('sync-e2e');
 
 before(async () => {
-  redisUrl = await getTestRedisUrl();
-  sim = await SlackSim.start();
-  const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl };
   // Default WORKER_QUEUES (sync included) and the default app: the bundled example app.
-  worker = await startWorkerProcess({ ...common, env: { METRICS_HOST: '127.0.0.1' } });
-  connector = await startConnectorProcess({ ...common, sockets: 2, env: { METRICS_HOST: '127.0.0.1' } });
+  stack = await startE2eStack({ queuePrefix, workerEnv: { METRICS_HOST: '127.0.0.1' }, connectorEnv: { METRICS_HOST: '127.0.0.1' } });
+  ({ sim, connector } = stack);
 });
 
-after(async () => {
-  await Promise.all([connector?.stop(), worker?.stop()]);
-  await sim?.close();
-  await deleteKeys(redisUrl, `{${queuePrefix}}*`);
-});
+after(() => stack?.stop());
 
 const ackOf = (envelopeId: string): Promise<AckRecord> => waitFor(() => sim.acks().find((a) => a.envelopeId === envelopeId), { timeoutMs: 5000, message: `the ack of ${envelopeId}` });
 

@@ -6,32 +6,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload, globalShortcutPayload, SlackSim, type InjectResult } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, startConnectorProcess, startWorkerProcess, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { uniquePrefix, waitFor } from '@socketworks/testing';
+import { startE2eStack, type E2eStack } from './stack';
 
 const EVENTS_PER_SECOND = 500;
 const DURATION_SECONDS = 10;
 const SHORTCUT_INTERVAL_MS = 250;
 
+let stack: E2eStack;
 let sim: SlackSim;
-let connector: ServiceProcess;
-let worker: ServiceProcess;
-let redisUrl: string;
 const queuePrefix = uniquePrefix('views-open');
 
 before(async () => {
-  redisUrl = await getTestRedisUrl();
   // Redelivery off the table: an event acked late under load must not double the stream.
-  sim = await SlackSim.start({ redeliveryTimeoutMs: 30000 });
-  const common = { redisUrl, queuePrefix, slackApiUrl: sim.apiUrl };
-  worker = await startWorkerProcess(common);
-  connector = await startConnectorProcess({ ...common, sockets: 2 });
+  stack = await startE2eStack({ queuePrefix, sim: { redeliveryTimeoutMs: 30000 }, workerStopSignal: 'SIGKILL' });
+  ({ sim } = stack);
 });
 
-after(async () => {
-  await Promise.all([connector?.stop(), worker?.stop('SIGKILL')]);
-  await sim?.close();
-  await deleteKeys(redisUrl, `{${queuePrefix}}*`);
-});
+after(() => stack?.stop());
 
 function summary(values: number[]): { p50: number; p99: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
