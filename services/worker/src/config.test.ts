@@ -29,7 +29,7 @@ test('defaults: every documented default applies and the result is frozen', () =
     METRICS_PORT: 9092,
     METRICS_HOST: '0.0.0.0',
     WORKER_QUEUES: [
-      { name: 'events', concurrency: 8 },
+      { name: 'events', concurrency: 32 },
       { name: 'interactive', concurrency: 16 },
       { name: 'commands', concurrency: 16 },
       { name: 'sync', concurrency: 16 },

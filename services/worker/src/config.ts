@@ -21,7 +21,13 @@ export interface QueueServing {
  * Interactive, command and sync jobs answer a person who just clicked or typed, and mostly wait on
  * the network; events are the bulk. Each process serves all four unless told otherwise.
  */
-export const DEFAULT_WORKER_QUEUES = 'events:8,interactive:16,commands:16,sync:16';
+/**
+ * Event listeners mostly wait on Slack (a Web API call takes ~100 ms). With a 100 ms
+ * chat.postMessage in the simulator and 1,500 mentions streamed at 500/s (3 s), one worker's last
+ * answer came 16.9 s after the stream ended at `events:8` (about 75 answers/s) and 2.3 s after it
+ * at `events:32` (one run each). Listeners that burn CPU want less; the sizing guide says how much.
+ */
+export const DEFAULT_WORKER_QUEUES = 'events:32,interactive:16,commands:16,sync:16';
 const DEFAULT_CONCURRENCY = 8;
 const MAX_CONCURRENCY = 1000;
 
@@ -82,7 +88,7 @@ export const workerConfigSchema = z.object({
   METRICS_PORT: env.port(9092),
   /** Interface the ops server binds. Tests and single-host setups use 127.0.0.1. */
   METRICS_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('0.0.0.0')),
-  /** Which queues this process serves, each with its concurrency: `events:8,interactive:16,commands:16,sync:16`. */
+  /** Which queues this process serves, each with its concurrency: `events:32,interactive:16,commands:16,sync:16`. */
   WORKER_QUEUES: workerQueues,
   /**
    * How long a job's lock lasts; BullMQ renews it every half of this while the handler runs. If

@@ -324,8 +324,8 @@ function perEnvelopeCpuMs(run: SystemRun | undefined, filter: (u: ProcessUsage) 
   return (cpuSum(run.usage, filter) / 100 / rate) * 1000;
 }
 
-/** The worker's default `events` concurrency (services/worker: WORKER_QUEUES default `events:8,…`). */
-export const DEFAULT_EVENTS_CONCURRENCY = 8;
+/** The worker's default `events` concurrency (services/worker: WORKER_QUEUES default `events:32,…`). */
+export const DEFAULT_EVENTS_CONCURRENCY = 32;
 
 /**
  * When the workers fell behind without using their CPU, their concurrency was the limit: jobs at
