@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildCharts } from './charts';
 import { compactResult, timestampName } from './output';
-import { ms, renderMarkdown, table } from './report';
+import { concurrencyNote, ms, renderMarkdown, table } from './report';
 import { sampleResult } from './sample-result';
 import { ceilingLimit, evaluateTargets } from './targets';
 
@@ -114,4 +114,16 @@ test('the ceiling names its limit: Redis at a core, the cores all busy, or the p
   assert.match(ceilingLimit(run([['ceiling-1', 70], ['ceiling-2', 70], ['redis', 60]]), 2), /machine was 200% busy of 200%: the cores were the limit, Redis \(60%\) shared them/);
   assert.match(ceilingLimit(run([['ceiling-1', 100], ['redis', 70]]), 4), /Every probe process was at a full core: the producers were the limit, Redis \(70%\) had room left/);
   assert.match(ceilingLimit(run([['ceiling-1', 40], ['redis', 30]]), 2), /No process was at a full core \(Redis 30%\) and the machine was 70% busy of 200%: the limit was the round trips/);
+});
+
+test('workers behind the offered rate: the cores are named when the machine was CPU-bound, else the concurrency', () => {
+  const r = sampleResult();
+  const steady = r.scenarios.find((s) => s.id === 'steady-2000')!.runs.socketworks!;
+  steady.load.throughput.answeredPerSecond = 1500;
+  steady.machineBusyPct = 192;
+  assert.match(concurrencyNote(r, steady), /machine 192% busy of 200%: the cores were the limit/);
+  steady.machineBusyPct = 120;
+  assert.match(concurrencyNote(r, steady), /with the default concurrency \(`events:32` × 2 workers = 64 jobs at once\).*concurrency, not CPU, was the limit/);
+  steady.load.throughput.answeredPerSecond = 2000;
+  assert.equal(concurrencyNote(r, steady), '', 'nothing to say when they kept up');
 });

@@ -328,8 +328,9 @@ function perEnvelopeCpuMs(run: SystemRun | undefined, filter: (u: ProcessUsage) 
 export const DEFAULT_EVENTS_CONCURRENCY = 32;
 
 /**
- * When the workers fell behind without using their CPU, their concurrency was the limit: jobs at
- * once ÷ answers per second = the wall time of one job.
+ * When the workers fell behind, what held them: the machine's cores when it was CPU-bound (the
+ * workers then got no more CPU however little each used), else their concurrency — jobs at once
+ * ÷ answers per second = the wall time of one job.
  */
 export function concurrencyNote(r: BenchResult, steady: SystemRun): string {
   const answered = steady.load.throughput.answeredPerSecond;
@@ -337,6 +338,13 @@ export function concurrencyNote(r: BenchResult, steady: SystemRun): string {
   const workers = steady.usage.filter((u) => u.name.startsWith('worker'));
   if (workers.length === 0 || answered <= 0 || answered >= acked * 0.9) return '';
   const busiest = Math.max(...workers.map((u) => u.cpuAvgPct));
+  const full = r.machine.nproc * 100;
+  if (steady.machineBusyPct >= full * 0.9) {
+    return (
+      `- **Worker throughput**: at ${int(acked)}/s the workers answered only ${int(answered)}/s, each at ${Math.round(busiest)}% of a core or less, on a machine ${Math.round(steady.machineBusyPct)}% busy of ${full}%: ` +
+      'the cores were the limit (workers, Redis, the connectors and the simulator share them), not the workers\' concurrency. More cores, or workers on machines of their own, raise it.'
+    );
+  }
   if (busiest >= 70) return '';
   const slots = DEFAULT_EVENTS_CONCURRENCY * r.config.workers;
   const jobMs = (slots / answered) * 1000;
