@@ -51,9 +51,8 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   const metrics = createWorkerMetrics(registry);
 
   // Job state (recorded effects, rate-limit pauses, response_url uses) and installations: short
-  // command retries, reconnecting forever. Closed last, after running jobs drained.
-  // Effect records, pauses and response_url uses: a few commands per Web API call, from every job
-  // running at once, so one write per turn carries many of them.
+  // command retries, reconnecting forever. Closed last, after running jobs drained. A few commands
+  // per Web API call from every job running at once: one write per turn carries many of them.
   const stateRedis = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'command', name: 'worker:state', logger, coalesceWrites: true });
   const app = new App({
     logger,
