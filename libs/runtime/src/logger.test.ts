@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
+import { JsonLineCollector } from '@socketworks/testing';
 import { createLogger, REDACT_PATHS, CENSOR } from './logger';
 
+/** Every line the logger writes, as written. */
 function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { lines, stream };
+  const collector = new JsonLineCollector();
+  return { lines: collector.raw, stream: collector.writable() };
 }
 
 const SECRET = 'xoxb-1111-2222-SECRETSECRET';

@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { getTestRedisUrl } from '@socketworks/testing';
+import { getTestRedisUrl, JsonLineCollector } from '@socketworks/testing';
 import { Counter, createMetricsRegistry } from './metrics';
 import { startOpsServer } from './ops-server';
 import { checkRedis, createRedisConnection } from './redis';
 import { createLogger } from './logger';
 
 function captureLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ name: 't', destination: stream }) };
+  const collector = new JsonLineCollector();
+  return { lines: collector.lines, logger: createLogger({ name: 't', destination: collector.writable() }) };
 }
 
 test('ops server answers health, readiness and metrics', async () => {
