@@ -1,0 +1,110 @@
+// respond() outside a job against a local HTTP server: what is sent, how each failure comes back
+// (never with the URL in the message), and that one connection carries many answers.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RespondError } from './errors';
+import { createRespond } from './respond';
+
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+let server: Server;
+let base: string;
+let handler: Handler;
+const sockets = new Set<unknown>();
+
+before(async () => {
+  server = createServer((req, res) => {
+    sockets.add(req.socket);
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => handler(req, body, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function rejection(promise: Promise<unknown>): Promise<RespondError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof RespondError, `expected a RespondError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+}
+
+test('posts the message as JSON and resolves with the status', async () => {
+  const seen: Array<{ method?: string; url?: string; type?: string; body: unknown }> = [];
+  handler = (req, body, res) => {
+    seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body: JSON.parse(body) });
+    res.end('ok');
+  };
+  const respond = createRespond(`${base}/actions/T1/1/secret`);
+  assert.deepEqual(await respond({ text: 'héllo', response_type: 'ephemeral' }), { status: 200 });
+  assert.deepEqual(await respond('plain'), { status: 200 });
+  assert.deepEqual(seen, [
+    { method: 'POST', url: '/actions/T1/1/secret', type: 'application/json; charset=utf-8', body: { text: 'héllo', response_type: 'ephemeral' } },
+    { method: 'POST', url: '/actions/T1/1/secret', type: 'application/json; charset=utf-8', body: { text: 'plain' } },
+  ]);
+});
+
+test('answers go over one kept-alive connection', async () => {
+  handler = (_req, _body, res) => res.end('ok');
+  sockets.clear();
+  const respond = createRespond(`${base}/actions/T1/2/secret`);
+  for (let i = 0; i < 5; i++) await respond('again');
+  assert.equal(sockets.size, 1);
+});
+
+test('a non-2xx answer rejects with ERR_RESPOND_STATUS, the status and the start of the body, not the URL', async () => {
+  handler = (_req, _body, res) => {
+    res.statusCode = 404;
+    res.end(`no_such_url ${'x'.repeat(5000)}`);
+  };
+  const err = await rejection(createRespond(`${base}/actions/T1/3/secret-token`)('hi'));
+  assert.equal(err.code, 'ERR_RESPOND_STATUS');
+  assert.equal(err.status, 404);
+  assert.match(err.message, /^response_url answered HTTP 404: no_such_url x+$/);
+  assert.ok(err.message.length < 260);
+  assert.doesNotMatch(err.message, /secret-token/);
+});
+
+test('no answer within the timeout rejects with ERR_RESPOND_REQUEST', async () => {
+  handler = () => undefined; // never answers
+  const started = Date.now();
+  const err = await rejection(createRespond(`${base}/actions/T1/4/secret-token`, { timeoutMs: 150 })('hi'));
+  assert.equal(err.code, 'ERR_RESPOND_REQUEST');
+  assert.equal(err.message, 'response_url POST failed: no answer within 150 ms');
+  assert.equal(err.status, undefined);
+  assert.ok(Date.now() - started >= 140);
+});
+
+test('an unreachable URL, a non-URL and a non-HTTP scheme reject with ERR_RESPOND_REQUEST, without the URL', async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const refused = await rejection(createRespond(`http://127.0.0.1:${port}/secret-token`)('hi'));
+  assert.equal(refused.code, 'ERR_RESPOND_REQUEST');
+  assert.equal(refused.message, 'response_url POST failed: request failed');
+  assert.equal((refused.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+
+  const notUrl = await rejection(createRespond('secret-token')('hi'));
+  assert.equal(notUrl.code, 'ERR_RESPOND_REQUEST');
+  assert.doesNotMatch(notUrl.message, /secret-token/);
+
+  const ftp = await rejection(createRespond('ftp://example.com/secret-token')('hi'));
+  assert.equal(ftp.message, 'response_url POST failed: unsupported scheme ftp:');
+});
+
+test('without a response_url, respond() rejects with ERR_RESPOND_NO_URL', async () => {
+  const err = await rejection(createRespond(undefined)('hi'));
+  assert.equal(err.code, 'ERR_RESPOND_NO_URL');
+});
