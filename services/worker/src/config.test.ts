@@ -39,6 +39,7 @@ test('defaults: every documented default applies and the result is frozen', () =
     WORKER_STALLED_INTERVAL_MS: 30000,
     QUEUE_DEDUPE_WINDOW_SECONDS: 3600,
     WORKER_SHUTDOWN_TIMEOUT_MS: 25000,
+    WORKER_NICE: 0,
   });
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.WORKER_QUEUES[0]));
@@ -94,6 +95,7 @@ test('malformed values are named, never echoed', () => {
     WORKER_LOCK_DURATION_MS: '100',
     WORKER_MAX_STALLED_COUNT: '-1',
     METRICS_PORT: '70000',
+    WORKER_NICE: '-5',
   });
   assert.deepEqual(err.problems.map((p) => p.variable).sort(), [
     'METRICS_PORT',
@@ -101,7 +103,10 @@ test('malformed values are named, never echoed', () => {
     'SLACK_BOT_TOKEN',
     'WORKER_LOCK_DURATION_MS',
     'WORKER_MAX_STALLED_COUNT',
+    'WORKER_NICE',
   ]);
+  assert.equal(configError({ SLACK_BOT_TOKEN: TOKEN, WORKER_NICE: '20' }).problems[0]?.variable, 'WORKER_NICE');
+  assert.equal(loadWorkerConfig({ SLACK_BOT_TOKEN: TOKEN, WORKER_NICE: '10' }).WORKER_NICE, 10);
   assert.ok(!err.message.includes(appToken) && !err.message.includes('hunter2'), err.message);
   assert.match(err.message, /SLACK_BOT_TOKEN must be a Slack token starting with xoxb-/);
 });

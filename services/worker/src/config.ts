@@ -20,8 +20,7 @@ export interface QueueServing {
 /**
  * Interactive, command and sync jobs answer a person who just clicked or typed, and mostly wait on
  * the network; events are the bulk. Each process serves all four unless told otherwise.
- */
-/**
+ *
  * Event listeners mostly wait on Slack (a Web API call takes ~100 ms). With a 100 ms
  * chat.postMessage in the simulator and 1,500 mentions streamed at 500/s (3 s), one worker's last
  * answer came 16.9 s after the stream ended at `events:8` (about 75 answers/s) and 2.3 s after it
@@ -119,6 +118,15 @@ export const workerConfigSchema = z.object({
    * orchestrator's grace period (Kubernetes: 30 s by default).
    */
   WORKER_SHUTDOWN_TIMEOUT_MS: env.int({ min: 1000, max: 600000, default: 25000 }),
+  /**
+   * The process's CPU scheduling priority (Unix nice, 0–19; higher yields more). Where workers
+   * share cores and a scheduling group with a connector (one host, one container), 10 lets the
+   * connector's acks go first when handlers keep the cores busy, at the cost of the workers' own
+   * throughput (README "Sharing a host" has the measurement). Processes in cgroups of their own
+   * (Kubernetes pods, compose services) weigh each other by CPU requests / shares instead. A worker
+   * only lowers its priority, which needs no privilege.
+   */
+  WORKER_NICE: env.int({ min: 0, max: 19, default: 0 }),
 });
 
 export type WorkerConfig = Readonly<z.output<typeof workerConfigSchema>>;

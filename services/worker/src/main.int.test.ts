@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -150,6 +150,24 @@ test('the ops server answers /healthz and /metrics with the worker metrics', asy
       assert.ok(metrics.includes(`# TYPE ${name}`), `${name} is exported`);
     }
     assert.deepEqual(worker.logs.find((l) => l.msg === 'worker ready')?.queues, ['commands']);
+  } finally {
+    assert.equal(await worker.stop(), 0);
+  }
+});
+
+test('WORKER_NICE lowers the process priority before the worker starts, and says so', async () => {
+  const requested = Math.min(19, getPriority() + 7);
+  const worker = await startWorkerProcess({
+    redisUrl,
+    queuePrefix: prefix,
+    slackApiUrl: sim.apiUrl,
+    env: { SLACK_BOT_TOKEN: TOKEN, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', WORKER_QUEUES: 'commands:1', WORKER_NICE: String(requested) },
+  });
+  try {
+    assert.equal(getPriority(worker.child.pid), requested);
+    const msgs = worker.logs.map((l) => l.msg);
+    assert.ok(msgs.indexOf('cpu priority lowered') >= 0 && msgs.indexOf('cpu priority lowered') < msgs.indexOf('worker ready'));
+    assert.equal(worker.logs.find((l) => l.msg === 'cpu priority lowered')?.nice, requested);
   } finally {
     assert.equal(await worker.stop(), 0);
   }

@@ -1,6 +1,7 @@
-// Composition root: config → logger → worker (app module → ops server → one BullMQ Worker per
-// served queue) → signal handling. Tests call startWorker directly.
-import { createLogger, exitOnStartupError, installShutdown } from '@socketworks/runtime';
+// Composition root: config → logger → CPU priority → worker (app module → ops server → one BullMQ
+// Worker per served queue) → signal handling. Tests call startWorker directly.
+import { getPriority, setPriority } from 'node:os';
+import { createLogger, describeError, exitOnStartupError, installShutdown, type Logger } from '@socketworks/runtime';
 import { appEnvironment, loadWorkerConfig } from './config';
 import { startWorker } from './worker';
 
@@ -15,11 +16,31 @@ async function main(): Promise<void> {
   // The token itself is a last-resort censor string: no line can carry it even if a library or
   // the app puts it in a message. (Tokens from the Redis installation store are not known here.)
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, secrets: config.SLACK_BOT_TOKEN ? [config.SLACK_BOT_TOKEN] : [] });
+  lowerCpuPriority(config.WORKER_NICE, logger);
   try {
     const worker = await startWorker(config, { logger, appEnv: appEnvironment(process.env) });
     installShutdown({ logger, timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS, stop: () => worker.stop() });
   } catch (err) {
     exitOnStartupError(err, logger);
+  }
+}
+
+/**
+ * WORKER_NICE: lowers this process's priority to `nice` (never raises it: that needs privilege and
+ * is not the worker's to ask for). A refusal is logged; the worker runs on at the priority it has.
+ */
+function lowerCpuPriority(nice: number, logger: Logger): void {
+  if (nice === 0) return;
+  try {
+    const current = getPriority();
+    if (current >= nice) {
+      logger.info({ nice: current, requested: nice }, 'cpu priority already at or below WORKER_NICE; left as it is');
+      return;
+    }
+    setPriority(nice);
+    logger.info({ nice: getPriority() }, 'cpu priority lowered');
+  } catch (err) {
+    logger.warn({ requested: nice, err: describeError(err) }, 'could not lower the cpu priority; running at the current one');
   }
 }
 

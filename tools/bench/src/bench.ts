@@ -54,6 +54,11 @@ export interface BenchOptions {
   /** SLACK_CONNECTIONS: the slots (sockets) the connector replicas share through their leases. */
   slackConnections?: number;
   workers?: number;
+  /**
+   * WORKER_NICE of the Socketworks workers (on this one machine they share the cores with the
+   * connectors; README "Sharing a host"). @defaultValue 0, the worker's own default
+   */
+  workerNice?: number;
   /** @defaultValue both */
   systems?: SystemName[];
   log?: (line: string) => void;
@@ -94,6 +99,7 @@ export class Bench {
   private readonly connectors: number;
   private readonly slackConnections: number;
   private readonly workers: number;
+  private readonly workerNice: number;
   private privateRedis: PrivateRedis | undefined;
   private redisUrl = '';
   private admin: Redis | undefined;
@@ -106,6 +112,7 @@ export class Bench {
     this.connectors = options.connectors ?? 2;
     this.slackConnections = options.slackConnections ?? 2;
     this.workers = options.workers ?? 2;
+    this.workerNice = options.workerNice ?? 0;
   }
 
   /** Ctrl-C: kill everything now (the run's promise rejects or resolves soon after). */
@@ -156,6 +163,7 @@ export class Bench {
           connectors: this.connectors,
           slackConnections: this.slackConnections,
           workers: this.workers,
+          workerNice: this.workerNice,
           redis: this.privateRedis ? 'private' : 'external',
           saturationP99LimitMs: plan.saturationP99LimitMs,
           bucketMs: BUCKET_MS,
@@ -259,7 +267,7 @@ export class Bench {
       connectors: kind === 'connector' ? 1 : this.connectors,
       slackConnections: kind === 'connector' ? CONNECTOR_ONLY_SOCKETS : this.slackConnections,
       workers: kind === 'connector' ? 0 : (setup.workers ?? this.workers),
-      workerEnv: setup.workerEnv,
+      workerEnv: { WORKER_NICE: String(this.workerNice), ...setup.workerEnv },
       benchAppModule: setup.benchAppModule,
     };
   }

@@ -16,6 +16,7 @@ const USAGE = `usage: npm run bench [-- options]
   --connectors N            connector processes in the comparison (default 2)
   --sockets N               SLACK_CONNECTIONS: sockets the connectors hold together (default 2)
   --workers N               worker processes in the comparison (default 2)
+  --worker-nice N           WORKER_NICE of those workers, 0-19 (default 0; 10 = the connectors' acks first)
   --systems a,b             socketworks,bolt (default both)
   --only a,b                run only these parts: ${PLAN_PARTS.join(', ')}
   --render FILE             run nothing: write the Markdown and charts again from a result JSON`;
@@ -67,6 +68,12 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--workers':
         bench.workers = int(value(), arg);
         break;
+      case '--worker-nice': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 0 || n > 19) throw new RangeError(`${arg} must be a whole number from 0 to 19`);
+        bench.workerNice = n;
+        break;
+      }
       case '--systems': {
         const systems = value().split(',').map((s) => s.trim());
         for (const s of systems) if (s !== 'socketworks' && s !== 'bolt') throw new RangeError(`--systems: unknown system ${s}`);

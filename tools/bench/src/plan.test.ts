@@ -37,6 +37,9 @@ test('command line: --quick, options with values, the command echoed for the rep
   assert.equal(cli.bench.command, 'npm run bench -- --quick --workers 3 --systems bolt --out /tmp/x');
   assert.equal(parseArgs([]).bench.command, 'npm run bench');
   assert.throws(() => parseArgs(['--workers', '0']), /--workers must be a whole number/);
+  assert.equal(parseArgs(['--worker-nice', '10']).bench.workerNice, 10);
+  assert.equal(parseArgs([]).bench.workerNice, undefined, "the worker's default (0) applies");
+  assert.throws(() => parseArgs(['--worker-nice', '20']), /--worker-nice must be a whole number from 0 to 19/);
   assert.throws(() => parseArgs(['--bogus']), /unknown option --bogus/);
   assert.throws(() => parseArgs(['--systems', 'slack']), /unknown system slack/);
 });

@@ -96,6 +96,10 @@ const LOAD_HEADER = [
   'answered/s',
 ];
 
+function workerNiceNote(nice: number): string {
+  return nice > 0 ? ` at \`WORKER_NICE=${nice}\` (the connectors' acks go first when the workers keep the cores busy; README "Sharing a host")` : '';
+}
+
 function header(r: BenchResult): string {
   const m = r.machine;
   const shared =
@@ -120,7 +124,7 @@ function header(r: BenchResult): string {
       ],
     ),
     '',
-    `Socketworks here is ${r.config.connectors} connector process${r.config.connectors > 1 ? 'es' : ''} (sharing ${r.config.slackConnections} socket${r.config.slackConnections > 1 ? 's' : ''} through their slot leases: \`SLACK_CONNECTIONS=${r.config.slackConnections}\`) + ${r.config.workers} worker processes running the bundled example app + Redis. ` +
+    `Socketworks here is ${r.config.connectors} connector process${r.config.connectors > 1 ? 'es' : ''} (sharing ${r.config.slackConnections} socket${r.config.slackConnections > 1 ? 's' : ''} through their slot leases: \`SLACK_CONNECTIONS=${r.config.slackConnections}\`) + ${r.config.workers} worker processes running the bundled example app${workerNiceNote(r.config.workerNice ?? 0)} + Redis. ` +
       'The reference is a Bolt for JS 4.7 app in Socket Mode in one process, with listeners that do what the example app does. ' +
       'Both get the same simulator (a fresh process per run), the same offered load and a fresh Redis key prefix; they run one after the other, never at the same time.',
     '',

@@ -111,6 +111,8 @@ export interface BenchResult {
     connectors: number;
     slackConnections: number;
     workers: number;
+    /** WORKER_NICE of the workers (absent in results written before it was recorded: 0). */
+    workerNice?: number;
     redis: 'private' | 'external';
     saturationP99LimitMs: number;
     bucketMs: number;
