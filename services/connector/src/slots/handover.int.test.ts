@@ -73,3 +73,24 @@ test('SIGTERM of one replica under load: the other takes its slot before the old
       `${late} envelopes reached A after its close frame, ${written} acked through B's socket (cross-socket); sim ack latency p50 ${stats.ackLatencyMs.p50.toFixed(2)} ms, p99 ${stats.ackLatencyMs.p99.toFixed(2)} ms, max ${stats.ackLatencyMs.max.toFixed(1)} ms`,
   );
 });
+
+test('SIGTERM to every replica at once (a scale to zero): none waits out its handover budget for another that is leaving too', { timeout: 60000 }, async () => {
+  set = await ReplicaSet.start({ name: 'sigterm-all' });
+  const a = await set.add('connector-a');
+  await set.waitForSplit([[a, 2]]);
+  const b = await set.add('connector-b');
+  await set.waitForSplit([[a, 1], [b, 1]]);
+
+  // Each asks the other to take its slot over; the other is leaving as well.
+  const termAt = Date.now();
+  const exits = await Promise.all([a, b].map(async (r) => ({ code: await r.proc.stop('SIGTERM'), ms: Date.now() - termAt })));
+  // The handover budget is 6 s here (CONNECTOR_SHUTDOWN_TIMEOUT_MS 10 s − 4 s); the membership
+  // shows the other gone within a lease tick (TTL/3 = 0.5 s).
+  for (const exit of exits) {
+    assert.equal(exit.code, 0);
+    assert.ok(exit.ms < 3000, `a replica took ${exit.ms} ms to stop`);
+  }
+  const lines = [a, b].flatMap((r) => r.proc.logs.filter((l) => l.msg === 'handover finished' || String(l.msg).startsWith('the other replicas left too') || String(l.msg).startsWith('no other replica is live')));
+  assert.equal(lines.length, 2, 'each replica said how it left');
+  assert.equal(set.sim.sockets().filter((s) => s.state === 'open').length, 0, 'every socket closed');
+});

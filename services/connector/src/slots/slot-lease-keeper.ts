@@ -187,11 +187,19 @@ export class SlotLeaseKeeper implements SlotOwnership {
     }
     await Promise.all(held.map((n) => (this.own[n]!.kind === 'held' ? this.requestHandover(n, 'leaving') : undefined)));
     const deadline = started + budgetMs;
-    while (performance.now() < deadline && this.own.some((o) => o.kind === 'outgoing' || o.kind === 'closing')) {
+    // Replicas stopping together (a scale to zero) each saw the others live: the ticks go on while
+    // we wait, and once nobody else is in the membership nobody will take over, so waiting ends.
+    const othersLive = () => (this.view?.members ?? []).some((m) => m !== this.options.replicaId);
+    while (performance.now() < deadline && othersLive() && this.own.some((o) => o.kind === 'outgoing' || o.kind === 'closing')) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const kept = this.own.flatMap((o, n) => (o.kind === 'held' || o.kind === 'outgoing' ? [n] : []));
-    this.logger.info({ handed_over: held.filter((n) => !kept.includes(n)), kept, took_ms: Math.round(performance.now() - started) }, 'handover finished');
+    const tookMs = Math.round(performance.now() - started);
+    if (kept.length > 0 && !othersLive()) {
+      this.logger.info({ handed_over: held.filter((n) => !kept.includes(n)), kept, took_ms: tookMs }, 'the other replicas left too: closing the remaining slots without a handover');
+    } else {
+      this.logger.info({ handed_over: held.filter((n) => !kept.includes(n)), kept, took_ms: tookMs }, 'handover finished');
+    }
   }
 
   /** Frees the leases still held (their sockets are closed by now), so others need not wait for the TTL. */
