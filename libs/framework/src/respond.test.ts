@@ -63,6 +63,41 @@ test('answers go over one kept-alive connection', async () => {
   assert.equal(sockets.size, 1);
 });
 
+test('a kept-alive connection reset as it is reused: one more try on a fresh connection, which answers', async () => {
+  let n = 0;
+  handler = (req, _body, res) => {
+    n += 1;
+    // The second request arrives on the first one's kept-alive connection: drop it unanswered.
+    if (n === 2) req.socket.destroy();
+    else res.end('ok');
+  };
+  sockets.clear();
+  const respond = createRespond(`${base}/actions/T1/5/secret`);
+  assert.deepEqual(await respond('first'), { status: 200 });
+  assert.deepEqual(await respond('second'), { status: 200 });
+  assert.equal(n, 3, 'the dropped request was sent once more');
+  assert.equal(sockets.size, 2, 'on a new connection');
+});
+
+test('a reset on a fresh connection is not tried again: ERR_RESPOND_REQUEST', async () => {
+  // A server of its own: no kept-alive connection to it exists yet.
+  let n = 0;
+  const dropping = createServer((req) => {
+    n += 1;
+    req.socket.destroy();
+  });
+  await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/actions/T1/6/secret-token`;
+    const err = await rejection(createRespond(url)('hi'));
+    assert.equal(err.code, 'ERR_RESPOND_REQUEST');
+    assert.equal(err.message, 'response_url POST failed: request failed');
+    assert.equal(n, 1);
+  } finally {
+    await new Promise((resolve) => dropping.close(resolve));
+  }
+});
+
 test('a non-2xx answer rejects with ERR_RESPOND_STATUS, the status and the start of the body, not the URL', async () => {
   handler = (_req, _body, res) => {
     res.statusCode = 404;

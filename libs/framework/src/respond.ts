@@ -29,7 +29,12 @@ export function createRespond(url: string | undefined, options: RespondOptions =
  * global fetch: on the sync lane's answers fetch cost the worker about four times the CPU of a Web
  * API call (WHATWG streams, Headers, an AbortSignal timer per request).
  */
-const AGENTS = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) } as const;
+const AGENT_OPTIONS = {
+  keepAlive: true,
+  // Idle kept-alive connections are closed after 4 s, before the common 5 s server-side idle timeout.
+  timeout: 4000,
+};
+const AGENTS = { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) } as const;
 /** Enough of an error body to say what went wrong; the rest is drained unread. */
 const MAX_ERROR_TEXT = 200;
 
@@ -43,44 +48,59 @@ async function post(url: string, body: RespondArguments, timeoutMs: number): Pro
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new RespondError('ERR_RESPOND_REQUEST', `response_url POST failed: unsupported scheme ${target.protocol}`);
   }
-  const secure = target.protocol === 'https:';
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const fail = (why: string, cause?: unknown) => reject(new RespondError('ERR_RESPOND_REQUEST', `response_url POST failed: ${why}`, undefined, { cause }));
-    const send = secure ? httpsRequest : httpRequest;
-    const req = send(target, {
-      method: 'POST',
-      agent: secure ? AGENTS.https : AGENTS.http,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length },
-    });
-    // One deadline for the whole exchange (connect, send, answer), as fetch's AbortSignal.timeout.
-    const timer = setTimeout(() => req.destroy(new RespondTimeout()), timeoutMs);
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      fail(err instanceof RespondTimeout ? `no answer within ${timeoutMs} ms` : 'request failed', err);
-    });
-    req.on('response', (res) => {
-      // Read the body either way so the connection goes back to the agent.
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (text.length < MAX_ERROR_TEXT) text += chunk;
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, text });
-      });
-      res.on('error', (err) => {
-        clearTimeout(timer);
-        fail('the answer broke off', err);
-      });
-    });
-    req.end(payload);
-  });
+  const { status, text } = await exchange(target, payload, timeoutMs);
   if (status < 200 || status >= 300) {
     throw new RespondError('ERR_RESPOND_STATUS', `response_url answered HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_TEXT)}` : ''}`, status);
   }
   return { status };
+}
+
+/** One POST, with one deadline for the whole exchange (connect, send, answer), as fetch's AbortSignal.timeout. */
+function exchange(target: URL, payload: Buffer, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const secure = target.protocol === 'https:';
+  const send = secure ? httpsRequest : httpRequest;
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const fail = (why: string, cause?: unknown) => reject(new RespondError('ERR_RESPOND_REQUEST', `response_url POST failed: ${why}`, undefined, { cause }));
+    const attempt = (mayRetry: boolean) => {
+      const req = send(target, {
+        method: 'POST',
+        agent: secure ? AGENTS.https : AGENTS.http,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length },
+      });
+      const timer = setTimeout(() => req.destroy(new RespondTimeout()), Math.max(0, deadline - Date.now()));
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        // A kept-alive connection the server closed just as it was reused: no answer came on it.
+        // Node's documented remedy is one more try on a fresh connection (a reset on a fresh one
+        // is a real failure, and the job's retry decides).
+        if (mayRetry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+          attempt(false);
+          return;
+        }
+        fail(err instanceof RespondTimeout ? `no answer within ${timeoutMs} ms` : 'request failed', err);
+      });
+      req.on('response', (res) => {
+        // Read the body either way so the connection goes back to the agent.
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (text.length < MAX_ERROR_TEXT) text += chunk;
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text });
+        });
+        res.on('error', (err) => {
+          clearTimeout(timer);
+          fail('the answer broke off', err);
+        });
+      });
+      req.end(payload);
+    };
+    attempt(true);
+  });
 }
 
 class RespondTimeout extends Error {
