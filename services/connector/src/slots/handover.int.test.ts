@@ -18,12 +18,8 @@ afterEach(async () => {
 test('SIGTERM of one replica under load: the other takes its slot before the old socket closes; zero envelopes redelivered', { timeout: 60000 }, async (t) => {
   // Slack's own redelivery timeout (3 s): anything left unacked would come back.
   set = await ReplicaSet.start({ name: 'sigterm', sim: { redeliveryTimeoutMs: 3000, maxRedeliveries: 3 } });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const bStartedAt = Date.now();
-  const b = await set.add('connector-b');
-  await set.waitForSplit([[a, 1], [b, 1]]);
-  const aSocket = set.sim.sockets().find((s) => s.state === 'open' && s.openedAt < bStartedAt)!;
+  const { a, b, bJoinedAt } = await set.addPair();
+  const aSocket = set.sim.sockets().find((s) => s.state === 'open' && s.openedAt < bJoinedAt)!;
 
   const eventIds: string[] = [];
   const stream = set.sim.injectStream({
@@ -76,10 +72,7 @@ test('SIGTERM of one replica under load: the other takes its slot before the old
 
 test('SIGTERM to every replica at once (a scale to zero): none waits out its handover budget for another that is leaving too', { timeout: 60000 }, async () => {
   set = await ReplicaSet.start({ name: 'sigterm-all' });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const b = await set.add('connector-b');
-  await set.waitForSplit([[a, 1], [b, 1]]);
+  const { a, b } = await set.addPair();
 
   // Each asks the other to take its slot over; the other is leaving as well.
   const termAt = Date.now();

@@ -33,10 +33,7 @@ test('Redis killed and restarted under load: the replicas recover on their own; 
     sim: { redeliveryTimeoutMs: 1000, maxRedeliveries: 20 },
     env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '500' },
   });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const b = await set.add('connector-b');
-  await set.waitForSplit([[a, 1], [b, 1]]);
+  const { a, b } = await set.addPair();
   const pids = [a.proc.child.pid, b.proc.child.pid];
 
   const eventIds: string[] = [];

@@ -29,11 +29,8 @@ function allAcked(set: ReplicaSet, eventIds: string[]): boolean {
 
 test('two replicas split two slots; kill -9 of one: the other owns both within the TTL, every event one job, never more than slots + 1 sockets', { timeout: 60000 }, async (t) => {
   set = await ReplicaSet.start({ name: 'kill9', sim: { redeliveryTimeoutMs: 1000, maxRedeliveries: 10 } });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const b = await set.add('connector-b');
   // A is over its target (ceil(2/2) = 1) and hands one slot to B, make-before-break.
-  await set.waitForSplit([[a, 1], [b, 1]]);
+  const { a, b } = await set.addPair();
   assert.ok(b.proc.logs.some((l) => l.msg === 'slot taken over'), 'B took its slot over from A (transfer)');
   assert.ok(a.proc.logs.some((l) => l.msg === 'slot handed over: closing our socket after its last acks'));
 
@@ -66,13 +63,9 @@ test('two replicas split two slots; kill -9 of one: the other owns both within t
 
 test('SIGSTOP of a lease holder past its TTL, then SIGCONT: it closes its socket instead of acking; no double ownership', { timeout: 60000 }, async (t) => {
   set = await ReplicaSet.start({ name: 'sigstop', sim: { redeliveryTimeoutMs: 1000, maxRedeliveries: 20 } });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const bStartedAt = Date.now();
-  const b = await set.add('connector-b');
-  await set.waitForSplit([[a, 1], [b, 1]]);
+  const { a, b, bJoinedAt } = await set.addPair();
   // A's socket is the one open since before B started (B's was opened by the handover).
-  const aSocket = set.sim.sockets().find((s) => s.state === 'open' && s.openedAt < bStartedAt);
+  const aSocket = set.sim.sockets().find((s) => s.state === 'open' && s.openedAt < bJoinedAt);
   assert.ok(aSocket, "A's socket");
 
   const eventIds: string[] = [];

@@ -25,10 +25,7 @@ function streamOf(eventIds: string[], text: string) {
 
 async function twoReplicas(name: string, sim: SlackSimOptions): Promise<ReplicaSet> {
   set = await ReplicaSet.start({ name, sim });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const b = await set.add('connector-b');
-  await set.waitForSplit([[a, 1], [b, 1]]);
+  await set.addPair();
   return set;
 }
 

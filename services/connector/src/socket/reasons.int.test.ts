@@ -44,10 +44,7 @@ test('too_many_websockets: each replica told backs off ≥ 60 s, jittered; no re
 
 test('link_disabled: every replica stops reconnecting, answers /readyz 503 and logs an operator-level error', { timeout: 60000 }, async () => {
   set = await ReplicaSet.start({ name: 'linkoff2' });
-  const a = await set.add('connector-a');
-  await set.waitForSplit([[a, 2]]);
-  const b = await set.add('connector-b');
-  await set.waitForSplit([[a, 1], [b, 1]]);
+  const { a, b } = await set.addPair();
   const opens = () => set!.sim.apiCalls('apps.connections.open').length;
   set.sim.setLinkDisabled(true);
   for (const replica of [a, b]) {

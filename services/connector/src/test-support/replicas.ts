@@ -94,6 +94,19 @@ export class ReplicaSet {
     return replica;
   }
 
+  /**
+   * Two replicas holding one slot each, the way a deployment gets there: A takes both slots, then
+   * B joins and A, over its target, hands one over. `bJoinedAt`: when B was started.
+   */
+  async addPair(): Promise<{ a: Replica; b: Replica; bJoinedAt: number }> {
+    const a = await this.add('connector-a');
+    await this.waitForSplit([[a, 2]]);
+    const bJoinedAt = Date.now();
+    const b = await this.add('connector-b');
+    await this.waitForSplit([[a, 1], [b, 1]]);
+    return { a, b, bJoinedAt };
+  }
+
   /** Waits until the given replicas hold these many slots each, and the simulator has that many sockets with hello open. */
   async waitForSplit(split: Array<[Replica, number]>, timeoutMs = 15000): Promise<void> {
     const total = split.reduce((sum, [, n]) => sum + n, 0);
