@@ -4,7 +4,7 @@ import { buildCharts } from './charts';
 import { compactResult, timestampName } from './output';
 import { concurrencyNote, ms, renderMarkdown, table } from './report';
 import { sampleResult } from './sample-result';
-import { ceilingLimit, evaluateTargets } from './targets';
+import { ceilingLimit, cpuPerEnvelopeNote, evaluateTargets } from './targets';
 
 function withTargets(overrides?: Parameters<typeof sampleResult>[0]) {
   const r = sampleResult(overrides);
@@ -114,6 +114,18 @@ test('the ceiling names its limit: Redis at a core, the cores all busy, or the p
   assert.match(ceilingLimit(run([['ceiling-1', 70], ['ceiling-2', 70], ['redis', 60]]), 2), /machine was 200% busy of 200%: the cores were the limit, Redis \(60%\) shared them/);
   assert.match(ceilingLimit(run([['ceiling-1', 100], ['redis', 70]]), 4), /Every probe process was at a full core: the producers were the limit, Redis \(70%\) had room left/);
   assert.match(ceilingLimit(run([['ceiling-1', 40], ['redis', 30]]), 2), /No process was at a full core \(Redis 30%\) and the machine was 70% busy of 200%: the limit was the round trips/);
+});
+
+test("the ceiling target compares the connector's CPU per envelope with the probes' CPU per add", () => {
+  const r = sampleResult();
+  const sat = r.connectorOnly.saturation!;
+  // The passing 8,000/s step: connector-1 at 90% of a core → 112.5 µs per envelope; the probe at
+  // 100% for 20,000 adds/s → 50 µs per add.
+  assert.equal(
+    cpuPerEnvelopeNote(sat, r.ceiling.best!),
+    "CPU per envelope: the connector 113 µs at 8000/s, the probes 50 µs per add (EXISTS + add, nothing else): the bare enqueue is 44% of the connector's cost, which one process pays on one core",
+  );
+  assert.equal(cpuPerEnvelopeNote({ ...sat, saturationRate: null }, r.ceiling.best!), '', 'no passing step, no figure');
 });
 
 test('workers behind the offered rate: the cores are named when the machine was CPU-bound, else the concurrency', () => {

@@ -1,7 +1,7 @@
 // The targets the report is judged by, evaluated from the measured figures, and — where a target
 // is missed — the reason read from what was measured (CPU of each process, Redis, the machine,
 // event-loop lag). Pure functions over a BenchResult.
-import type { BenchResult, CeilingRun, Measured, ScalingPoint, SystemRun, Target } from './result-types';
+import type { BenchResult, CeilingRun, Measured, SaturationRun, ScalingPoint, SystemRun, Target } from './result-types';
 
 /** Ack p99 the product promises at 2,000 envelopes/s. */
 export const ACK_P99_TARGET_MS = 5;
@@ -143,6 +143,7 @@ export function evaluateTargets(result: BenchResult): Target[] {
                 ? `the first failing step (${failed.rate}/s): ${failed.why}; ${diagnose(failed, cores)}`
                 : `no step failed up to ${sat.steps[sat.steps.length - 1]?.rate}/s, the plan's highest: the connector was not saturated, so the ratio is a lower bound`,
               `ceiling run (${ceiling.processes} probe process(es) × ${ceiling.producers} producers): ${ceiling.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}. ${probeNote}`,
+              ...(cpuPerEnvelopeNote(sat, ceiling) ? [cpuPerEnvelopeNote(sat, ceiling)] : []),
             ].join('. '),
     });
   } else targets.push(notRun('connector-vs-ceiling', `one connector sustains ≥ ${CEILING_SHARE_TARGET * 100}% of the Redis enqueue ceiling`));
@@ -182,6 +183,26 @@ function limitText(limit: string | null, cores: number, last: ScalingPoint): str
 
 function notRun(id: string, text: string): Target {
   return { id, text, measured: 'not measured in this run', pass: null, why: 'the scenario was not part of this plan, or it failed (see failures)' };
+}
+
+/**
+ * CPU per envelope of the connector at its highest passing step, next to the probes' CPU per add
+ * in the best ceiling run: how much of the connector's cost the bare enqueue already is. '' when
+ * a figure is missing.
+ */
+export function cpuPerEnvelopeNote(sat: SaturationRun, ceiling: CeilingRun): string {
+  const step = sat.steps.find((s) => s.pass && s.rate === sat.saturationRate);
+  const rate = step?.load.throughput.ackedPerSecond ?? 0;
+  const connectorPct = step?.usage.filter((u) => u.name.startsWith('connector')).reduce((sum, u) => sum + u.cpuAvgPct, 0) ?? 0;
+  const probesPct = ceiling.usage.filter((u) => u.name.startsWith('ceiling-')).reduce((sum, u) => sum + u.cpuAvgPct, 0);
+  if (rate <= 0 || connectorPct <= 0 || probesPct <= 0 || ceiling.jobsPerSecond <= 0) return '';
+  // % of a core per envelope/s → µs of CPU per envelope.
+  const connectorUs = (connectorPct * 10_000) / rate;
+  const probeUs = (probesPct * 10_000) / ceiling.jobsPerSecond;
+  return (
+    `CPU per envelope: the connector ${Math.round(connectorUs)} µs at ${Math.round(rate)}/s, the probes ${Math.round(probeUs)} µs per add (EXISTS + add, nothing else): ` +
+    `the bare enqueue is ${Math.round((probeUs / connectorUs) * 100)}% of the connector's cost, which one process pays on one core`
+  );
 }
 
 /**
