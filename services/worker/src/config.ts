@@ -120,9 +120,9 @@ export const workerConfigSchema = z.object({
   WORKER_SHUTDOWN_TIMEOUT_MS: env.int({ min: 1000, max: 600000, default: 25000 }),
   /**
    * The process's CPU scheduling priority (Unix nice, 0–19; higher yields more). Where workers
-   * share cores and a scheduling group with a connector (one host, one container), 10 lets the
-   * connector's acks go first when handlers keep the cores busy, at the cost of the workers' own
-   * throughput (README "Sharing a host" has the measurement). Processes in cgroups of their own
+   * share cores and a scheduling group with a connector (one container, one supervisor), 10 lets
+   * the connector's acks go first when handlers keep the cores busy, at the cost of the workers'
+   * own throughput (README "Sharing a host" has the measurement). Processes in cgroups of their own
    * (Kubernetes pods, compose services) weigh each other by CPU requests / shares instead. A worker
    * only lowers its priority, which needs no privilege.
    */
