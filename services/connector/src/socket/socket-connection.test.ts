@@ -10,7 +10,7 @@ import { waitFor } from '@socketworks/testing';
 import { SocketNotOpenError, SocketOpenError } from '../errors';
 import { createConnectorMetrics, type ConnectorMetrics } from '../metrics';
 import { captureLogs, metricValue, type LogCapture } from '../test-support/log-capture';
-import { SocketConnection, type SocketConnectionOptions, type SocketState } from './socket-connection';
+import { SocketConnection, type SocketCloseInfo, type SocketConnectionOptions, type SocketState } from './socket-connection';
 
 const HELLO = JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'applink-test' }, connection_info: { app_id: 'A1' } });
 const envelope = (id: string) =>
@@ -51,6 +51,26 @@ function connection(overrides: Partial<SocketConnectionOptions> = {}): SocketCon
   const socket = new SocketConnection({ url, slot: 0, logger: logs.logger, metrics, maxFrameBytes: 1024 * 1024, ...overrides });
   sockets.push(socket);
   return socket;
+}
+
+/** Opens the socket against the test server and says hello from the peer. */
+async function openWithHello(socket: SocketConnection): Promise<void> {
+  const opened = socket.open();
+  await waitFor(() => peers.length === 1);
+  peers[0]!.send(HELLO);
+  await opened;
+}
+
+/**
+ * The close-frame race of a handover (src/slots/ack-forwarder.ts): the peer stops reading, so our
+ * close frame waits unread while the peer may still send. Resolves once the frame is out, with
+ * close()'s promise (wrapped: awaiting it here would wait for the close itself).
+ */
+async function closeWhilePeerSends(socket: SocketConnection): Promise<{ closed: Promise<SocketCloseInfo> }> {
+  peers[0]!.pause();
+  const closed = socket.close(1000);
+  await waitFor(() => !socket.canSend, { message: 'our close frame out' });
+  return { closed };
 }
 
 function recordStates(socket: SocketConnection): SocketState[] {
@@ -96,10 +116,7 @@ test('connecting → open on hello → draining on disconnect → closed once wh
 test('envelopes are emitted with a receipt time and acked on this socket; acks on a closed socket reject', async () => {
   const socket = connection();
   socket.on('envelope', (env) => void socket.ack(env.envelope_id));
-  const opened = socket.open();
-  await waitFor(() => peers.length === 1);
-  peers[0]!.send(HELLO);
-  await opened;
+  await openWithHello(socket);
   peers[0]!.send(envelope('e1'));
   await waitFor(() => received.length === 1);
   assert.deepEqual(JSON.parse(received[0]!), { envelope_id: 'e1' });
@@ -115,10 +132,7 @@ test('bad frames are logged and counted, the socket stays up, the next envelope 
   const socket = connection({ maxFrameBytes: 64 * 1024 });
   const envelopes: string[] = [];
   socket.on('envelope', (env) => envelopes.push(env.envelope_id));
-  const opened = socket.open();
-  await waitFor(() => peers.length === 1);
-  peers[0]!.send(HELLO);
-  await opened;
+  await openWithHello(socket);
   peers[0]!.send('not json {');
   peers[0]!.send(JSON.stringify({ type: 'mystery', envelope_id: 'm1' }));
   peers[0]!.send(JSON.stringify({ type: 'events_api', payload: {} }));
@@ -180,10 +194,7 @@ test('half-open: a peer that stops answering pings is terminated within liveness
 
 test('a live peer answering pings keeps the socket open past the liveness timeout', async () => {
   const socket = connection({ pingIntervalMs: 50, livenessTimeoutMs: 150 });
-  const opened = socket.open();
-  await waitFor(() => peers.length === 1);
-  peers[0]!.send(HELLO);
-  await opened;
+  await openWithHello(socket);
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(socket.state, 'open');
 });
@@ -202,21 +213,15 @@ test('close() lets tracked work write its ack first, then closes with 1000', asy
   assert.deepEqual(received.map((r) => JSON.parse(r)), [{ envelope_id: 'late' }]);
 });
 
-// The close-frame race of a handover (src/slots/ack-forwarder.ts): Slack writes an envelope before
-// it has read our close frame. The peer stops reading here, so our close frame waits unread while
-// it sends; the envelope arrives when nothing may be sent on this socket any more.
+// Slack writes an envelope before it has read our close frame; it arrives when nothing may be sent
+// on this socket any more.
 test('an envelope arriving after our close frame: late_envelope (to ack elsewhere), never an ack on this socket', async () => {
   const socket = connection();
   const late: string[] = [];
   socket.on('late_envelope', (frame) => late.push(frame.envelope_id));
   socket.on('envelope', () => assert.fail('a late envelope must not be emitted as a normal one'));
-  const opened = socket.open();
-  await waitFor(() => peers.length === 1);
-  peers[0]!.send(HELLO);
-  await opened;
-  peers[0]!.pause();
-  const closed = socket.close(1000);
-  await waitFor(() => !socket.canSend, { message: 'our close frame out' });
+  await openWithHello(socket);
+  const { closed } = await closeWhilePeerSends(socket);
   peers[0]!.send(envelope('after-close'));
   await waitFor(() => late.length === 1, { message: 'the late envelope' });
   assert.deepEqual(late, ['after-close']);
@@ -230,16 +235,30 @@ test('an envelope arriving after our close frame: late_envelope (to ack elsewher
 
 test('without a late_envelope listener such an envelope is counted and dropped (logged, not acked)', async () => {
   const socket = connection();
-  const opened = socket.open();
-  await waitFor(() => peers.length === 1);
-  peers[0]!.send(HELLO);
-  await opened;
-  peers[0]!.pause();
-  const closed = socket.close(1000);
-  await waitFor(() => !socket.canSend);
+  await openWithHello(socket);
+  const { closed } = await closeWhilePeerSends(socket);
   peers[0]!.send(envelope('dropped'));
   await waitFor(async () => (await metricValue(registry, 'socketworks_connector_ack_failures_total', { type: 'events_api' })) === 1, { message: 'the count' });
   assert.ok(logs.find((l) => l.msg === 'envelope arrived while the socket was closing: not acked' && l.envelope_id === 'dropped').length === 1);
   peers[0]!.resume();
   await closed;
+});
+
+test('close() resolves only once the work of an envelope that arrived after our close frame has settled', async () => {
+  const socket = connection();
+  let finishLate: (() => void) | undefined;
+  // As the slot does: the late envelope is enqueued, its ack then goes through another replica.
+  socket.on('late_envelope', () => void socket.track(new Promise<void>((resolve) => (finishLate = resolve))));
+  await openWithHello(socket);
+  const { closed } = await closeWhilePeerSends(socket);
+  let resolved = false;
+  void closed.then(() => (resolved = true));
+  peers[0]!.send(envelope('late-work'));
+  await waitFor(() => finishLate !== undefined, { message: 'the late envelope' });
+  peers[0]!.resume();
+  await waitFor(() => socket.state === 'closed', { message: 'the close handshake done' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(resolved, false, "close() still waits for the late envelope's work");
+  finishLate!();
+  assert.equal((await closed).code, 1000);
 });

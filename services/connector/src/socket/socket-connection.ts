@@ -214,11 +214,19 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
   /**
    * Graceful close: lets tracked work finish (so its acks are written, bounded by
    * `drainTimeoutMs`), then sends close 1000 and waits for the peer's close (bounded by
-   * `closeTimeoutMs`), then terminates.
+   * `closeTimeoutMs`), then terminates. Resolves once the work of envelopes that arrived after our
+   * close frame has settled too (their acks go through another replica; same bound), so whoever
+   * owned the socket is still its owner while those acks are written.
    */
   async close(drainTimeoutMs = 5000): Promise<SocketCloseInfo> {
     if (this._state === 'closed') return this.closed;
-    await this.drain(drainTimeoutMs);
+    await this.drain(drainTimeoutMs, 'closing socket with acks still pending');
+    const info = await this.closeNow();
+    await this.drain(drainTimeoutMs, 'socket closed with the acks of late envelopes still pending');
+    return info;
+  }
+
+  private closeNow(): Promise<SocketCloseInfo> {
     const ws = this.ws;
     if (!ws) {
       this.finish(1000);
@@ -255,7 +263,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
    * Waits until tracked work has settled, or the bound passes. Loops because frames ws had
    * already buffered are still delivered after pause(), adding work while we wait.
    */
-  private async drain(timeoutMs: number): Promise<void> {
+  private async drain(timeoutMs: number, pendingMessage: string): Promise<void> {
     if (this.tracked.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
@@ -270,7 +278,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
     }
     clearTimeout(timer);
     if (timedOut) {
-      this.logger.warn({ pending: this.tracked.size, timeout_ms: timeoutMs }, 'closing socket with acks still pending');
+      this.logger.warn({ pending: this.tracked.size, timeout_ms: timeoutMs }, pendingMessage);
     }
   }
 
