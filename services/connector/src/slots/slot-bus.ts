@@ -34,7 +34,12 @@ export interface SlotBusEvents {
 }
 
 export interface SlotBusOptions {
-  /** A connection of its own: a subscribed connection can do nothing else. */
+  /**
+   * A connection of its own (a subscribed connection can do nothing else), created with
+   * `autoResubscribe: false`: the bus subscribes again after each reconnect itself. ioredis'
+   * own resubscription leaves its promise unhandled, so a connection closed while it is in flight
+   * (a shutdown right after Redis came back) raised an unhandled rejection.
+   */
   subscriber: RedisClient;
   /** Where this replica publishes (the lease connection). */
   publisher: RedisClient;
@@ -45,6 +50,8 @@ export interface SlotBusOptions {
 
 export class SlotBus extends EventEmitter<SlotBusEvents> {
   private readonly channels: { control: string; requests: string; results: string };
+  /** `start()` was called and `close()` was not: every 'ready' subscribes again. */
+  private listening = false;
 
   constructor(private readonly options: SlotBusOptions) {
     super();
@@ -54,11 +61,29 @@ export class SlotBus extends EventEmitter<SlotBusEvents> {
       results: options.keys.ackResults(options.replicaId),
     };
     options.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    options.subscriber.on('ready', () => {
+      if (this.listening) void this.resubscribe();
+    });
   }
 
-  /** Subscribes (ioredis subscribes again by itself after a reconnect). */
+  /** Subscribes; after a reconnect the bus subscribes again by itself. */
   async start(): Promise<void> {
-    await this.options.subscriber.subscribe(this.channels.control, this.channels.requests, this.channels.results);
+    this.listening = true;
+    await this.subscribe();
+  }
+
+  private subscribe(): Promise<unknown> {
+    return this.options.subscriber.subscribe(this.channels.control, this.channels.requests, this.channels.results);
+  }
+
+  private async resubscribe(): Promise<void> {
+    try {
+      await this.subscribe();
+    } catch (err) {
+      // Closed meanwhile, or Redis gone again: the next 'ready' tries again. Until then the ticks
+      // read every change from the state (pub/sub only makes the others act sooner).
+      if (this.listening) this.options.logger.warn({ err: describeError(err) }, 'slot bus: could not subscribe again after a reconnect');
+    }
   }
 
   async publishControl(message: ControlMessage): Promise<void> {
@@ -75,6 +100,7 @@ export class SlotBus extends EventEmitter<SlotBusEvents> {
   }
 
   async close(): Promise<void> {
+    this.listening = false;
     try {
       await this.options.subscriber.quit();
     } catch (err) {

@@ -50,7 +50,14 @@ export async function startSlotLeases(options: SlotLeasesOptions): Promise<SlotL
     logger: options.logger,
     overrides: { commandTimeout: tickMs },
   });
-  const subscriber = createRedisConnection(options.redisUrl, { cluster: options.redisCluster ?? false, role: 'blocking', name: 'connector-slot-bus', logger: options.logger });
+  // The bus subscribes again itself after a reconnect (SlotBus), not ioredis' autoResubscribe.
+  const subscriber = createRedisConnection(options.redisUrl, {
+    cluster: options.redisCluster ?? false,
+    role: 'blocking',
+    name: 'connector-slot-bus',
+    logger: options.logger,
+    overrides: { autoResubscribe: false },
+  });
   const bus = new SlotBus({ subscriber, publisher: redis, keys, replicaId, logger: options.logger });
   try {
     await withTimeout(bus.start(), options.startupTimeoutMs ?? 10000, 'the slot bus could not subscribe (Redis)');
