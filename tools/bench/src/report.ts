@@ -4,7 +4,7 @@
 import type { ChartFile } from './charts';
 import type { LoadResult } from './load-types';
 import type { BenchResult, Measured, SaturationRun, SystemRun } from './result-types';
-import { ceilingLimit } from './targets';
+import { ceilingLimit, cpuSum } from './targets';
 import type { ProcessUsage } from './sampler';
 
 const SYSTEM_LABEL: Record<string, string> = { socketworks: 'Socketworks', bolt: 'Bolt (Socket Mode)', connector: 'one connector' };
@@ -29,10 +29,6 @@ function int(v: number): string {
 function duration(msTotal: number): string {
   const s = Math.round(msTotal / 1000);
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
-}
-
-function cpuSum(usage: ProcessUsage[], filter: (u: ProcessUsage) => boolean = () => true): number {
-  return Math.round(usage.filter(filter).reduce((a, u) => a + u.cpuAvgPct, 0));
 }
 
 function rssSum(usage: ProcessUsage[], filter: (u: ProcessUsage) => boolean = () => true): number {

@@ -2,6 +2,7 @@
 // is missed — the reason read from what was measured (CPU of each process, Redis, the machine,
 // event-loop lag). Pure functions over a BenchResult.
 import type { BenchResult, CeilingRun, Measured, SaturationRun, ScalingPoint, SystemRun, Target } from './result-types';
+import type { ProcessUsage } from './sampler';
 
 /** Ack p99 the product promises at 2,000 envelopes/s. */
 export const ACK_P99_TARGET_MS = 5;
@@ -143,8 +144,10 @@ export function evaluateTargets(result: BenchResult): Target[] {
                 ? `the first failing step (${failed.rate}/s): ${failed.why}; ${diagnose(failed, cores)}`
                 : `no step failed up to ${sat.steps[sat.steps.length - 1]?.rate}/s, the plan's highest: the connector was not saturated, so the ratio is a lower bound`,
               `ceiling run (${ceiling.processes} probe process(es) × ${ceiling.producers} producers): ${ceiling.usage.map((u) => `${u.name} ${u.cpuAvgPct}%`).join(', ')}. ${probeNote}`,
-              ...(cpuPerEnvelopeNote(sat, ceiling) ? [cpuPerEnvelopeNote(sat, ceiling)] : []),
-            ].join('. '),
+              cpuPerEnvelopeNote(sat, ceiling),
+            ]
+              .filter(Boolean)
+              .join('. '),
     });
   } else targets.push(notRun('connector-vs-ceiling', `one connector sustains ≥ ${CEILING_SHARE_TARGET * 100}% of the Redis enqueue ceiling`));
 
@@ -181,6 +184,11 @@ function limitText(limit: string | null, cores: number, last: ScalingPoint): str
   }
 }
 
+/** Summed average CPU of the processes `filter` picks, in % of one core (rounded). */
+export function cpuSum(usage: ProcessUsage[], filter: (u: ProcessUsage) => boolean = () => true): number {
+  return Math.round(usage.filter(filter).reduce((a, u) => a + u.cpuAvgPct, 0));
+}
+
 function notRun(id: string, text: string): Target {
   return { id, text, measured: 'not measured in this run', pass: null, why: 'the scenario was not part of this plan, or it failed (see failures)' };
 }
@@ -193,8 +201,8 @@ function notRun(id: string, text: string): Target {
 export function cpuPerEnvelopeNote(sat: SaturationRun, ceiling: CeilingRun): string {
   const step = sat.steps.find((s) => s.pass && s.rate === sat.saturationRate);
   const rate = step?.load.throughput.ackedPerSecond ?? 0;
-  const connectorPct = step?.usage.filter((u) => u.name.startsWith('connector')).reduce((sum, u) => sum + u.cpuAvgPct, 0) ?? 0;
-  const probesPct = ceiling.usage.filter((u) => u.name.startsWith('ceiling-')).reduce((sum, u) => sum + u.cpuAvgPct, 0);
+  const connectorPct = step ? cpuSum(step.usage, (u) => u.name.startsWith('connector')) : 0;
+  const probesPct = cpuSum(ceiling.usage, (u) => u.name.startsWith('ceiling-'));
   if (rate <= 0 || connectorPct <= 0 || probesPct <= 0 || ceiling.jobsPerSecond <= 0) return '';
   // % of a core per envelope/s → µs of CPU per envelope.
   const connectorUs = (connectorPct * 10_000) / rate;

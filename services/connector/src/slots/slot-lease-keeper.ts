@@ -194,12 +194,10 @@ export class SlotLeaseKeeper implements SlotOwnership {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const kept = this.own.flatMap((o, n) => (o.kind === 'held' || o.kind === 'outgoing' ? [n] : []));
-    const tookMs = Math.round(performance.now() - started);
-    if (kept.length > 0 && !othersLive()) {
-      this.logger.info({ handed_over: held.filter((n) => !kept.includes(n)), kept, took_ms: tookMs }, 'the other replicas left too: closing the remaining slots without a handover');
-    } else {
-      this.logger.info({ handed_over: held.filter((n) => !kept.includes(n)), kept, took_ms: tookMs }, 'handover finished');
-    }
+    this.logger.info(
+      { handed_over: held.filter((n) => !kept.includes(n)), kept, took_ms: Math.round(performance.now() - started) },
+      kept.length > 0 && !othersLive() ? 'the other replicas left too: closing the remaining slots without a handover' : 'handover finished',
+    );
   }
 
   /** Frees the leases still held (their sockets are closed by now), so others need not wait for the TTL. */
