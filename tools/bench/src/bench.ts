@@ -12,6 +12,7 @@ import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
 import { machineInfo } from './machine';
 import { countFor, type Plan } from './plan';
 import { ProcessRegistry } from './processes';
+import { medianRun, withoutTimeline } from './repeats';
 import {
   RESULT_VERSION,
   type BenchResult,
@@ -59,6 +60,11 @@ export interface BenchOptions {
    * connectors; README "Sharing a host"). @defaultValue 0, the worker's own default
    */
   workerNice?: number;
+  /**
+   * Times each comparison scenario runs per system, the systems taking turns. Saturation, the
+   * enqueue ceiling, the connector alone and worker scaling run once. @defaultValue 1
+   */
+  repeat?: number;
   /** @defaultValue both */
   systems?: SystemName[];
   log?: (line: string) => void;
@@ -100,6 +106,7 @@ export class Bench {
   private readonly slackConnections: number;
   private readonly workers: number;
   private readonly workerNice: number;
+  private readonly repeat: number;
   private privateRedis: PrivateRedis | undefined;
   private redisUrl = '';
   private admin: Redis | undefined;
@@ -113,6 +120,7 @@ export class Bench {
     this.slackConnections = options.slackConnections ?? 2;
     this.workers = options.workers ?? 2;
     this.workerNice = options.workerNice ?? 0;
+    this.repeat = options.repeat ?? 1;
   }
 
   /** Ctrl-C: kill everything now (the run's promise rejects or resolves soon after). */
@@ -157,7 +165,7 @@ export class Bench {
         wallMs: Date.now() - started,
         command: this.options.command,
         quick: plan.name === 'quick',
-        runCount: 1,
+        runCount: this.repeat,
         machine,
         config: {
           connectors: this.connectors,
@@ -438,14 +446,23 @@ export class Bench {
     }
     const out: Scenario[] = [];
     for (const def of defs) {
-      const scenario: Scenario = { id: def.id, title: def.title, offered: def.offered, runs: {} };
-      for (const system of systems) {
-        this.log(`${def.title} — ${system}`);
-        const run = await this.guard(def.id, system, () => this.single(system, def.setup[system], def.spec), null);
-        if (run) {
-          scenario.runs[system] = run;
-          this.log(`  ${brief(run.load)}`);
+      const done: Partial<Record<SystemName, SystemRun[]>> = {};
+      for (let round = 1; round <= this.repeat; round += 1) {
+        // Taking turns: a machine that slows down during the run weighs on both systems alike.
+        const order = round % 2 === 1 ? systems : [...systems].reverse();
+        for (const system of order) {
+          this.log(`${def.title} — ${system}${this.repeat > 1 ? ` (run ${round} of ${this.repeat})` : ''}`);
+          const run = await this.guard(def.id, system, () => this.single(system, def.setup[system], def.spec), null);
+          if (run) {
+            (done[system] ??= []).push(run);
+            this.log(`  ${brief(run.load)}`);
+          }
         }
+      }
+      const scenario: Scenario = { id: def.id, title: def.title, offered: def.offered, runs: {} };
+      for (const [system, runs] of Object.entries(done) as Array<[SystemName, SystemRun[]]>) {
+        scenario.runs[system] = medianRun(runs);
+        if (this.repeat > 1) (scenario.repeats ??= {})[system] = runs.map(withoutTimeline);
       }
       out.push(scenario);
     }

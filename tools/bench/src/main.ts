@@ -5,6 +5,7 @@ import { REPO_ROOT } from '@socketworks/testing';
 import { Bench, type BenchOptions } from './bench';
 import { writeOutputs } from './output';
 import { PLAN_PARTS, planNamed, restrictPlan } from './plan';
+import { MAX_REPEAT } from './repeats';
 import type { BenchResult, SystemName } from './result-types';
 import { evaluateTargets } from './targets';
 
@@ -17,6 +18,8 @@ const USAGE = `usage: npm run bench [-- options]
   --sockets N               SLACK_CONNECTIONS: sockets the connectors hold together (default 2)
   --workers N               worker processes in the comparison (default 2)
   --worker-nice N           WORKER_NICE of those workers, 0-19 (default 0; 10 = the connectors' acks first)
+  --repeat N                run each comparison scenario N times per system, 1-${MAX_REPEAT} (default 1);
+                            tables show the run with the median ack p99, the summary the range
   --systems a,b             socketworks,bolt (default both)
   --only a,b                run only these parts: ${PLAN_PARTS.join(', ')}
   --render FILE             run nothing: write the Markdown and charts again from a result JSON`;
@@ -72,6 +75,12 @@ export function parseArgs(argv: string[]): CliOptions {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 0 || n > 19) throw new RangeError(`${arg} must be a whole number from 0 to 19`);
         bench.workerNice = n;
+        break;
+      }
+      case '--repeat': {
+        const n = int(value(), arg);
+        if (n > MAX_REPEAT) throw new RangeError(`${arg} must be at most ${MAX_REPEAT}`);
+        bench.repeat = n;
         break;
       }
       case '--systems': {

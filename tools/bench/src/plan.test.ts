@@ -40,6 +40,10 @@ test('command line: --quick, options with values, the command echoed for the rep
   assert.equal(parseArgs(['--worker-nice', '10']).bench.workerNice, 10);
   assert.equal(parseArgs([]).bench.workerNice, undefined, "the worker's default (0) applies");
   assert.throws(() => parseArgs(['--worker-nice', '20']), /--worker-nice must be a whole number from 0 to 19/);
+  assert.equal(parseArgs(['--repeat', '3']).bench.repeat, 3);
+  assert.equal(parseArgs([]).bench.repeat, undefined, 'one run per scenario by default');
+  assert.throws(() => parseArgs(['--repeat', '0']), /--repeat must be a whole number ≥ 1/);
+  assert.throws(() => parseArgs(['--repeat', '11']), /--repeat must be at most 10/);
   assert.throws(() => parseArgs(['--bogus']), /unknown option --bogus/);
   assert.throws(() => parseArgs(['--systems', 'slack']), /unknown system slack/);
 });

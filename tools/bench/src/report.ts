@@ -3,7 +3,8 @@
 // a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
 import type { ChartFile } from './charts';
 import type { LoadResult } from './load-types';
-import type { BenchResult, Measured, SaturationRun, SystemRun } from './result-types';
+import { faultTotals, range, repeatsOf } from './repeats';
+import type { BenchResult, Measured, RepeatRun, SaturationRun, SystemName, SystemRun } from './result-types';
 import { ceilingLimit, cpuSum } from './targets';
 import type { ProcessUsage } from './sampler';
 
@@ -72,7 +73,7 @@ function loadCells(load: LoadResult): string[] {
 }
 
 /** Ack p99 per envelope type: slash commands wait for the worker's ack() on the sync lane. */
-function byType(load: LoadResult): string {
+function byType(load: Pick<LoadResult, 'ackLatencyByTypeMs'>): string {
   const t = load.ackLatencyByTypeMs;
   const cell = (k: string) => (t[k] && t[k].count > 0 ? ms(t[k].p99) : '–');
   return `${cell('events_api')} / ${cell('interactive')} / ${cell('slash_commands')}`;
@@ -115,7 +116,7 @@ function header(r: BenchResult): string {
         ['Redis', `${m.redis} (${r.config.redis === 'private' ? 'a private redis-server started by the benchmark on a spare port, no persistence' : 'an existing server given with --redis-url'})`],
         ['Command', `\`${r.command}\``],
         ['Date', `${r.startedAt} (wall time ${duration(r.wallMs)})`],
-        ['Runs', `${r.runCount} (each scenario once per system; all figures come from this single run)`],
+        ['Runs', runsText(r.runCount)],
         ['Other load', `${shared}; 1-minute load average at start ${m.loadAverageAtStart}`],
       ],
     ),
@@ -127,22 +128,44 @@ function header(r: BenchResult): string {
   ].join('\n');
 }
 
+function runsText(count: number): string {
+  if (count <= 1) return `${count} (each scenario once per system; all figures come from this single run)`;
+  return (
+    `${count} (each comparison scenario ${count} times per system, the systems taking turns; tables and charts show the run with the median ack p99, ` +
+    'the summary adds the range over all runs, and lost / twice / waited / redelivered count every run. Saturation, the enqueue ceiling, the connector alone and worker scaling ran once)'
+  );
+}
+
+/** `37.9` for one run; `37.9 (21.6–50.5)` (median run, then the lowest and highest) for repeats. */
+function withRange(runs: readonly RepeatRun[], shown: SystemRun, figure: (load: RepeatRun['load']) => number): string {
+  if (runs.length < 2) return ms(figure(shown.load));
+  const { min, max } = range(runs, (x) => figure(x.load));
+  return `${ms(figure(shown.load))} (${ms(min)}–${ms(max)})`;
+}
+
+function faultsText(runs: readonly RepeatRun[]): string {
+  const t = faultTotals(runs);
+  return `${int(t.lost)}${t.undelivered > 0 ? ` (+${int(t.undelivered)} never delivered)` : ''} / ${int(t.handledTwice)} / ${int(t.waitedForSocket)} / ${int(t.redelivered)}`;
+}
+
 /** One line per scenario, both systems: the table the root README copies. */
 export function summaryTable(r: BenchResult): string {
   const rows: string[][] = [];
-  const cell = (run: SystemRun | undefined, f: (run: SystemRun) => string) => (run ? f(run) : '–');
-  const faults = (run: SystemRun) => `${int(run.load.envelopes.lost)}${(run.load.envelopes.undelivered ?? 0) > 0 ? ` (+${int(run.load.envelopes.undelivered)} never delivered)` : ''} / ${int(run.load.envelopes.handledTwice)} / ${int(run.load.frames.waitedForSocket)} / ${int(run.load.frames.redelivered)}`;
   for (const s of r.scenarios) {
-    const sw = s.runs.socketworks;
-    const bolt = s.runs.bolt;
+    const cells = (system: SystemName, f: (runs: RepeatRun[], shown: SystemRun) => string) => {
+      const shown = s.runs[system];
+      return shown ? f(repeatsOf(s, system), shown) : '–';
+    };
+    const ackP99 = (runs: RepeatRun[], shown: SystemRun) => withRange(runs, shown, (l) => l.ackLatencyMs.p99);
+    const answerP99 = (runs: RepeatRun[], shown: SystemRun) => withRange(runs, shown, (l) => l.answerLatencyMs.p99);
     rows.push([
       s.title,
-      cell(sw, (x) => `${ms(x.load.ackLatencyMs.p99)}`),
-      cell(bolt, (x) => `${ms(x.load.ackLatencyMs.p99)}`),
-      cell(sw, (x) => ms(x.load.answerLatencyMs.p99)),
-      cell(bolt, (x) => ms(x.load.answerLatencyMs.p99)),
-      cell(sw, faults),
-      cell(bolt, faults),
+      cells('socketworks', ackP99),
+      cells('bolt', ackP99),
+      cells('socketworks', answerP99),
+      cells('bolt', answerP99),
+      cells('socketworks', faultsText),
+      cells('bolt', faultsText),
     ]);
   }
   for (const system of ['socketworks', 'bolt'] as const) {
@@ -150,7 +173,20 @@ export function summaryTable(r: BenchResult): string {
     if (sat) rows.push([`Saturation point (${SYSTEM_LABEL[system]})`, system === 'socketworks' ? satText(sat) : '', system === 'bolt' ? satText(sat) : '', '', '', '', '']);
   }
   if (rows.length === 0) return '';
-  return table(['scenario', 'ack p99 ms: Socketworks', 'ack p99 ms: Bolt', 'answer p99 ms: Socketworks', 'answer p99 ms: Bolt', 'lost / twice / waited / redelivered: Socketworks', 'lost / twice / waited / redelivered: Bolt'], rows);
+  const over = r.runCount > 1 ? `, all ${r.runCount} runs` : '';
+  const p99 = r.runCount > 1 ? ' (lowest–highest)' : '';
+  return table(
+    [
+      'scenario',
+      `ack p99 ms: Socketworks${p99}`,
+      `ack p99 ms: Bolt${p99}`,
+      `answer p99 ms: Socketworks${p99}`,
+      `answer p99 ms: Bolt${p99}`,
+      `lost / twice / waited / redelivered: Socketworks${over}`,
+      `lost / twice / waited / redelivered: Bolt${over}`,
+    ],
+    rows,
+  );
 }
 
 function satText(run: SaturationRun): string {
@@ -185,6 +221,38 @@ function comparisonSection(r: BenchResult): string {
     offered,
     '',
     table(['scenario', 'system', ...LOAD_HEADER, 'CPU, % of a core (system only)', 'peak RSS, MB (system only)'], rows),
+    '',
+  ].join('\n');
+}
+
+/** With `--repeat`: every run of every comparison scenario, in the order they ran. */
+function everyRunSection(r: BenchResult): string {
+  if (r.runCount < 2) return '';
+  const rows: string[][] = [];
+  for (const s of r.scenarios) {
+    for (const system of ['socketworks', 'bolt'] as const) {
+      repeatsOf(s, system).forEach((run, i) => {
+        const { load } = run;
+        const e = load.envelopes;
+        rows.push([
+          s.title,
+          SYSTEM_LABEL[system]!,
+          `${i + 1}${s.runs[system]?.load.startedAt === load.startedAt ? ' (shown)' : ''}`,
+          `${ms(load.ackLatencyMs.p50)} / ${ms(load.ackLatencyMs.p99)} / ${ms(load.ackLatencyMs.max)}`,
+          byType(load),
+          load.answerLatencyMs.count > 0 ? `${ms(load.answerLatencyMs.p50)} / ${ms(load.answerLatencyMs.p99)}` : '–',
+          `${int(e.lost)} / ${int(e.handledTwice)} / ${int(load.frames.waitedForSocket)} / ${int(load.frames.redelivered)}`,
+          `${run.machineBusyPct}%`,
+        ]);
+      });
+    }
+  }
+  return [
+    '## Every run',
+    '',
+    'Each comparison scenario ran once per round, the systems taking turns; "(shown)" marks the run the tables above and the charts use (the median ack p99).',
+    '',
+    table(['scenario', 'system', 'run', 'ack p50 / p99 / max (ms)', 'ack p99 events / interactive / slash (ms)', 'answer p50 / p99 (ms)', 'lost / twice / waited / redelivered', `machine busy (of ${r.machine.nproc * 100}%)`], rows),
     '',
   ].join('\n');
 }
@@ -419,6 +487,7 @@ export function renderMarkdown(result: BenchResult, charts: ChartFile[]): string
     summarySection(result),
     targetsSection(result),
     comparisonSection(result),
+    everyRunSection(result),
     saturationSection(result),
     connectorSection(result),
     scalingSection(result),

@@ -58,12 +58,21 @@ export interface SaturationRun {
   peakAckedPerSecond: number;
 }
 
+/** One of a scenario's repeated runs, without its timeline (the JSON stays small). */
+export type RepeatRun = Omit<SystemRun, 'load'> & { load: Omit<LoadResult, 'timeline'> };
+
 export interface Scenario {
   id: string;
   title: string;
   /** What was offered, in words (rate, count, disruptions, handler cost). */
   offered: string;
+  /** Per system, the run the tables and charts show: with `--repeat`, the one with the median ack p99. */
   runs: Partial<Record<SystemName, SystemRun>>;
+  /**
+   * Per system, every run of this scenario in the order they ran (`--repeat N`: N of them; the
+   * one in `runs` among them). Absent in results written before repeats existed: one run each.
+   */
+  repeats?: Partial<Record<SystemName, RepeatRun[]>>;
 }
 
 export interface CeilingRun {
@@ -104,7 +113,10 @@ export interface BenchResult {
   wallMs: number;
   command: string;
   quick: boolean;
-  /** Times each scenario ran per system in this run. */
+  /**
+   * Times each comparison scenario ran per system (`--repeat`). Saturation, the enqueue ceiling,
+   * the connector alone and worker scaling run once.
+   */
   runCount: number;
   machine: Machine;
   config: {
