@@ -6,4 +6,5 @@ export * from './queues';
 export * from './metrics';
 export * from './ops-server';
 export * from './shutdown';
+export * from './subscription';
 export * from './write-coalescer';

@@ -107,6 +107,19 @@ function coalesceCommandWrites(redis: Redis): void {
   };
 }
 
+/**
+ * QUIT (replies still pending are read first); when that fails — not connected, as with Redis down
+ * at shutdown — drop the socket: there is nothing left to flush. Never rejects.
+ */
+export async function quitRedis(redis: RedisClient, name: string, logger: Logger): Promise<void> {
+  try {
+    await redis.quit();
+  } catch (err) {
+    logger.info({ redis: name, err: describeError(err) }, 'redis quit failed: disconnecting');
+    redis.disconnect();
+  }
+}
+
 /** Every emitter gets an error listener when created; repeats of one error are logged once. */
 export function attachRedisLogging(redis: RedisClient, name: string, logger: Logger): void {
   let lastError = '';

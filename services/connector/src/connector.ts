@@ -12,6 +12,7 @@ import {
   createQueues,
   createRedisConnection,
   describeError,
+  quitRedis,
   SocketworksError,
   startOpsServer,
   type OpsServer,
@@ -286,11 +287,5 @@ async function closeQueuesAndRedis(queues: Record<QueueName, Queue>, redis: Redi
   for (const result of results) {
     if (result.status === 'rejected') logger.warn({ err: describeError(result.reason) }, 'queue close failed');
   }
-  try {
-    await redis.quit();
-  } catch (err) {
-    // Not connected (Redis down at shutdown): nothing to flush, drop the socket.
-    logger.info({ err: describeError(err) }, 'redis quit failed: disconnecting');
-    redis.disconnect();
-  }
+  await quitRedis(redis, 'connector-producer', logger);
 }

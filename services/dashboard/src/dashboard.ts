@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
-import { checkRedis, createMetricsRegistry, createQueues, createRedisConnection, describeError, type Registry } from '@socketworks/runtime';
+import { checkRedis, createMetricsRegistry, createQueues, createRedisConnection, describeError, quitRedis, type Registry } from '@socketworks/runtime';
 import { isLoopbackHost, type DashboardConfig } from './config';
 import { DashboardError } from './errors';
 import { createApiRouter } from './http/api-routes';
@@ -88,11 +88,7 @@ export async function startDashboard(config: DashboardConfig, deps: DashboardDep
       });
       // 2. The queues share the connection and do not own it; 3. then the connection itself.
       await Promise.all(Object.values(queues).map((q) => q.close()));
-      await redis.quit().catch((err: unknown) => {
-        // Already disconnected (Redis down at shutdown): nothing left to flush.
-        logger.debug({ err: describeError(err) }, 'redis quit failed; disconnecting');
-        redis.disconnect();
-      });
+      await quitRedis(redis, 'socketworks-dashboard', logger);
     })());
 
   return { port, url, server, app, queues, stats, metrics, registry, stop };

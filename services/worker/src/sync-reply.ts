@@ -8,7 +8,7 @@ import type { RedisClient } from '@socketworks/runtime';
 import { classifyError } from '@socketworks/framework';
 import type { SlackJobData, SyncReply } from '@socketworks/protocol';
 import { SYNC_REPLY_VERSION } from '@socketworks/protocol';
-import { createRedisConnection, describeError, type Logger } from '@socketworks/runtime';
+import { createRedisConnection, describeError, quitRedis, type Logger } from '@socketworks/runtime';
 import type { WorkerMetrics } from './metrics';
 
 /**
@@ -88,14 +88,8 @@ export class SyncReplier {
     };
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch (err) {
-      // Not connected: nothing to flush.
-      this.options.logger.info({ err: describeError(err) }, 'sync lane: redis quit failed: disconnecting');
-      this.redis.disconnect();
-    }
+  close(): Promise<void> {
+    return quitRedis(this.redis, 'worker:sync-replies', this.options.logger);
   }
 }
 

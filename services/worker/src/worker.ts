@@ -9,6 +9,7 @@ import {
   createMetricsRegistry,
   createRedisConnection,
   describeError,
+  quitRedis,
   startOpsServer,
   type Logger,
   type OpsServer,
@@ -121,7 +122,7 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
       await closeAll(served, ops, logger);
       // Last: jobs still draining above may publish their ack answers and record their effects.
       await sync?.close();
-      await stateRedis.quit().catch(() => stateRedis.disconnect());
+      await quitRedis(stateRedis, 'worker:state', logger);
     },
   };
 }

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
-import { describeError } from '@socketworks/runtime';
+import { describeError, Subscription } from '@socketworks/runtime';
 import type { SlotKeys } from './slot-keys';
 
 export type ControlMessage =
@@ -34,12 +34,7 @@ export interface SlotBusEvents {
 }
 
 export interface SlotBusOptions {
-  /**
-   * A connection of its own (a subscribed connection can do nothing else), created with
-   * `autoResubscribe: false`: the bus subscribes again after each reconnect itself. ioredis'
-   * own resubscription leaves its promise unhandled, so a connection closed while it is in flight
-   * (a shutdown right after Redis came back) raised an unhandled rejection.
-   */
+  /** A connection of its own, from `createSubscriberConnection` (the bus subscribes again after a reconnect itself). */
   subscriber: RedisClient;
   /** Where this replica publishes (the lease connection). */
   publisher: RedisClient;
@@ -50,8 +45,7 @@ export interface SlotBusOptions {
 
 export class SlotBus extends EventEmitter<SlotBusEvents> {
   private readonly channels: { control: string; requests: string; results: string };
-  /** `start()` was called and `close()` was not: every 'ready' subscribes again. */
-  private listening = false;
+  private readonly subscription: Subscription;
 
   constructor(private readonly options: SlotBusOptions) {
     super();
@@ -60,30 +54,20 @@ export class SlotBus extends EventEmitter<SlotBusEvents> {
       requests: options.keys.ackRequests(options.replicaId),
       results: options.keys.ackResults(options.replicaId),
     };
-    options.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
-    options.subscriber.on('ready', () => {
-      if (this.listening) void this.resubscribe();
+    // Until a lost subscription is back the ticks read every change from the state: pub/sub only
+    // makes the others act sooner.
+    this.subscription = new Subscription({
+      redis: options.subscriber,
+      channels: Object.values(this.channels),
+      onMessage: (channel, message) => this.onMessage(channel, message),
+      logger: options.logger,
+      name: 'slot bus',
     });
   }
 
   /** Subscribes; after a reconnect the bus subscribes again by itself. */
-  async start(): Promise<void> {
-    this.listening = true;
-    await this.subscribe();
-  }
-
-  private subscribe(): Promise<unknown> {
-    return this.options.subscriber.subscribe(this.channels.control, this.channels.requests, this.channels.results);
-  }
-
-  private async resubscribe(): Promise<void> {
-    try {
-      await this.subscribe();
-    } catch (err) {
-      // Closed meanwhile, or Redis gone again: the next 'ready' tries again. Until then the ticks
-      // read every change from the state (pub/sub only makes the others act sooner).
-      if (this.listening) this.options.logger.warn({ err: describeError(err) }, 'slot bus: could not subscribe again after a reconnect');
-    }
+  start(): Promise<void> {
+    return this.subscription.start();
   }
 
   async publishControl(message: ControlMessage): Promise<void> {
@@ -99,15 +83,8 @@ export class SlotBus extends EventEmitter<SlotBusEvents> {
     await this.options.publisher.publish(this.options.keys.ackResults(requesterReplicaId), JSON.stringify(result));
   }
 
-  async close(): Promise<void> {
-    this.listening = false;
-    try {
-      await this.options.subscriber.quit();
-    } catch (err) {
-      // Not connected (Redis down at shutdown): nothing to unsubscribe from, drop the socket.
-      this.options.logger.info({ err: describeError(err) }, 'slot bus quit failed: disconnecting');
-      this.options.subscriber.disconnect();
-    }
+  close(): Promise<void> {
+    return this.subscription.close();
   }
 
   private onMessage(channel: string, message: string): void {

@@ -4,9 +4,9 @@
 // should wait out a short reconnect, bounded by TTL/3.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
-import { createRedisConnection, describeError, SocketworksError } from '@socketworks/runtime';
+import { createRedisConnection, createSubscriberConnection, quitRedis } from '@socketworks/runtime';
+import { redisStepWithin } from '../redis-within';
 import type { ConnectorMetrics } from '../metrics';
 import type { SlotManager } from '../socket/slot-manager';
 import { SlotBus } from './slot-bus';
@@ -50,17 +50,10 @@ export async function startSlotLeases(options: SlotLeasesOptions): Promise<SlotL
     logger: options.logger,
     overrides: { commandTimeout: tickMs },
   });
-  // The bus subscribes again itself after a reconnect (SlotBus), not ioredis' autoResubscribe.
-  const subscriber = createRedisConnection(options.redisUrl, {
-    cluster: options.redisCluster ?? false,
-    role: 'blocking',
-    name: 'connector-slot-bus',
-    logger: options.logger,
-    overrides: { autoResubscribe: false },
-  });
+  const subscriber = createSubscriberConnection(options.redisUrl, { cluster: options.redisCluster, name: 'connector-slot-bus', logger: options.logger });
   const bus = new SlotBus({ subscriber, publisher: redis, keys, replicaId, logger: options.logger });
   try {
-    await withTimeout(bus.start(), options.startupTimeoutMs ?? 10000, 'the slot bus could not subscribe (Redis)');
+    await redisStepWithin(bus.start(), options.startupTimeoutMs ?? 10000, 'the slot bus could not subscribe (Redis)');
   } catch (err) {
     subscriber.disconnect();
     redis.disconnect();
@@ -82,31 +75,7 @@ export async function startSlotLeases(options: SlotLeasesOptions): Promise<SlotL
     keeper,
     close: async () => {
       await keeper.close();
-      await quitOrDisconnect(redis, options.logger);
+      await quitRedis(redis, 'connector-leases', options.logger);
     },
   };
-}
-
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new SocketworksError('ERR_CONNECTOR_REDIS_UNAVAILABLE', `${message} within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function quitOrDisconnect(redis: RedisClient, logger: Logger): Promise<void> {
-  try {
-    await redis.quit();
-  } catch (err) {
-    // Not connected (Redis down at shutdown): nothing to flush, drop the socket.
-    logger.info({ err: describeError(err) }, 'lease connection quit failed: disconnecting');
-    redis.disconnect();
-  }
 }

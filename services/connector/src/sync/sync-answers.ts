@@ -5,11 +5,11 @@
 // it adds the job (a fast worker may answer before `queue.add` resolves here), then waits within
 // the budget. Pub/sub loses nothing that matters: a reply nobody hears only means a bare ack.
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import { parseSyncReply, syncReplyChannel, type SyncReply } from '@socketworks/protocol';
-import { createRedisConnection, describeError, SocketworksError } from '@socketworks/runtime';
+import { createSubscriberConnection, describeError, Subscription } from '@socketworks/runtime';
 import type { ConnectorMetrics } from '../metrics';
+import { redisStepWithin } from '../redis-within';
 
 /**
  * How a sync envelope's wait ended; the `outcome` label of `socketworks_connector_sync_answers_total`.
@@ -60,60 +60,37 @@ interface Waiter {
 export class SyncAnswers {
   readonly channel: string;
   readonly instanceId: string;
-  private readonly redis: RedisClient;
+  private readonly subscription: Subscription;
   private readonly waiters = new Map<string, Waiter>();
   /** envelope_id → `Date.now()` at which its budget ended. Insertion order = expiry order. */
   private readonly expired = new Map<string, number>();
-  private subscribed = false;
-  /** `start()` was called: from then on every 'ready' subscribes again. */
-  private started = false;
   private closed = false;
 
   constructor(private readonly options: SyncAnswersOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
     this.channel = syncReplyChannel(options.queuePrefix, this.instanceId);
-    // A connection of its own: in subscriber mode ioredis runs no other command. It never gives
-    // up reconnecting; after a reconnect this class subscribes again itself (instead of ioredis'
-    // autoResubscribe) so `ready` turns true only once the subscription is really back.
-    this.redis = createRedisConnection(options.redisUrl, {
-      cluster: options.redisCluster ?? false,
-      role: 'blocking',
-      name: 'connector-sync-answers',
+    // A connection of its own that never gives up reconnecting; after a reconnect the
+    // subscription is made again, so `ready` turns true only once it is really back.
+    this.subscription = new Subscription({
+      redis: createSubscriberConnection(options.redisUrl, { cluster: options.redisCluster, name: 'connector-sync-answers', logger: options.logger }),
+      channels: [this.channel],
+      onMessage: (_channel, message) => this.onMessage(message),
       logger: options.logger,
-      overrides: { autoResubscribe: false },
-    });
-    this.redis.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) this.onMessage(message);
-    });
-    this.redis.on('close', () => {
-      this.subscribed = false;
-    });
-    this.redis.on('ready', () => {
-      if (this.started && !this.closed) void this.subscribe();
+      name: 'sync lane',
     });
   }
 
-  /** Whether an answer can reach this process now. When false, sync envelopes are acked bare. */
+  /**
+   * Whether an answer can reach this process now. When false (Redis reconnecting, or the
+   * subscription not back yet), sync envelopes are acked bare (outcome `unavailable`).
+   */
   get ready(): boolean {
-    return this.subscribed && this.redis.status === 'ready' && !this.closed;
+    return this.subscription.active;
   }
 
   /** Subscribes; rejects after `timeoutMs` (the connector then fails its start). */
   async start(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SocketworksError('ERR_CONNECTOR_REDIS_UNAVAILABLE', `sync lane: could not subscribe to its reply channel within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    this.started = true;
-    try {
-      await Promise.race([this.redis.subscribe(this.channel), timeout]);
-      this.subscribed = true;
-    } finally {
-      clearTimeout(timer);
-    }
+    await redisStepWithin(this.subscription.start(), timeoutMs, 'sync lane: could not subscribe to its reply channel');
     this.options.logger.info({ channel: this.channel }, 'sync lane: listening for answers');
   }
 
@@ -152,24 +129,7 @@ export class SyncAnswers {
     this.closed = true;
     for (const id of [...this.waiters.keys()]) this.expire(id);
     this.expired.clear();
-    try {
-      await this.redis.quit();
-    } catch (err) {
-      // Not connected: nothing to unsubscribe from, drop the socket.
-      this.options.logger.info({ err: describeError(err) }, 'sync lane: redis quit failed: disconnecting');
-      this.redis.disconnect();
-    }
-  }
-
-  private async subscribe(): Promise<void> {
-    try {
-      await this.redis.subscribe(this.channel);
-      this.subscribed = true;
-    } catch (err) {
-      // The connection dropped again while subscribing; the next 'ready' tries again. Meanwhile
-      // sync envelopes are acked bare (outcome `unavailable`).
-      this.options.logger.warn({ err: describeError(err) }, 'sync lane: subscribing to the reply channel failed');
-    }
+    await this.subscription.close();
   }
 
   private expire(envelopeId: string): void {
