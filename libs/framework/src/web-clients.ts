@@ -4,6 +4,7 @@
 import { LogLevel, WebClient, WebClientEvent, type WebAPICallResult, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '@socketworks/runtime';
 import { currentJobScope } from './job-scope';
+import { webApiAdapter } from './web-api-adapter';
 
 /** A WebClient whose every method (they all end in `apiCall`) consults the running job's scope. */
 class JobAwareWebClient extends WebClient {
@@ -60,6 +61,8 @@ export class WebClients {
       slackApiUrl: this.#slackApiUrl,
       logger: slackLoggerFor(this.#options.logger),
       timeout: this.#options.timeoutMs ?? 10000,
+      // node:http kept-alive connections for plain calls instead of axios' own transport.
+      adapter: webApiAdapter,
       // A 429 rejects at once instead of pausing this client's whole request queue for every team
       // and method while it sleeps (PROTOCOL.md §7.2): the job scope pauses that (team, method) in
       // Redis and the worker delays the job, so no worker slot sleeps.
