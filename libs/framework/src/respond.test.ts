@@ -2,32 +2,20 @@
 // (never with the URL in the message), and that one connection carries many answers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RespondError } from './errors';
 import { createRespond } from './respond';
+import { startLocalServer, type LocalServer } from './test-support/local-server';
 
-type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
-let server: Server;
-let base: string;
-let handler: Handler;
-const sockets = new Set<unknown>();
+let server: LocalServer;
 
 before(async () => {
-  server = createServer((req, res) => {
-    sockets.add(req.socket);
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => handler(req, body, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLocalServer();
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 async function rejection(promise: Promise<unknown>): Promise<RespondError> {
@@ -42,11 +30,11 @@ async function rejection(promise: Promise<unknown>): Promise<RespondError> {
 
 test('posts the message as JSON and resolves with the status', async () => {
   const seen: Array<{ method?: string; url?: string; type?: string; body: unknown }> = [];
-  handler = (req, body, res) => {
+  server.handle((req, body, res) => {
     seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body: JSON.parse(body) });
     res.end('ok');
-  };
-  const respond = createRespond(`${base}/actions/T1/1/secret`);
+  });
+  const respond = createRespond(`${server.origin}/actions/T1/1/secret`);
   assert.deepEqual(await respond({ text: 'héllo', response_type: 'ephemeral' }), { status: 200 });
   assert.deepEqual(await respond('plain'), { status: 200 });
   assert.deepEqual(seen, [
@@ -56,27 +44,27 @@ test('posts the message as JSON and resolves with the status', async () => {
 });
 
 test('answers go over one kept-alive connection', async () => {
-  handler = (_req, _body, res) => res.end('ok');
-  sockets.clear();
-  const respond = createRespond(`${base}/actions/T1/2/secret`);
+  server.handle((_req, _body, res) => res.end('ok'));
+  server.sockets.clear();
+  const respond = createRespond(`${server.origin}/actions/T1/2/secret`);
   for (let i = 0; i < 5; i++) await respond('again');
-  assert.equal(sockets.size, 1);
+  assert.equal(server.sockets.size, 1);
 });
 
 test('a kept-alive connection reset as it is reused: one more try on a fresh connection, which answers', async () => {
   let n = 0;
-  handler = (req, _body, res) => {
+  server.handle((req, _body, res) => {
     n += 1;
     // The second request arrives on the first one's kept-alive connection: drop it unanswered.
     if (n === 2) req.socket.destroy();
     else res.end('ok');
-  };
-  sockets.clear();
-  const respond = createRespond(`${base}/actions/T1/5/secret`);
+  });
+  server.sockets.clear();
+  const respond = createRespond(`${server.origin}/actions/T1/5/secret`);
   assert.deepEqual(await respond('first'), { status: 200 });
   assert.deepEqual(await respond('second'), { status: 200 });
   assert.equal(n, 3, 'the dropped request was sent once more');
-  assert.equal(sockets.size, 2, 'on a new connection');
+  assert.equal(server.sockets.size, 2, 'on a new connection');
 });
 
 test('a reset on a fresh connection is not tried again: ERR_RESPOND_REQUEST', async () => {
@@ -99,11 +87,11 @@ test('a reset on a fresh connection is not tried again: ERR_RESPOND_REQUEST', as
 });
 
 test('a non-2xx answer rejects with ERR_RESPOND_STATUS, the status and the start of the body, not the URL', async () => {
-  handler = (_req, _body, res) => {
+  server.handle((_req, _body, res) => {
     res.statusCode = 404;
     res.end(`no_such_url ${'x'.repeat(5000)}`);
-  };
-  const err = await rejection(createRespond(`${base}/actions/T1/3/secret-token`)('hi'));
+  });
+  const err = await rejection(createRespond(`${server.origin}/actions/T1/3/secret-token`)('hi'));
   assert.equal(err.code, 'ERR_RESPOND_STATUS');
   assert.equal(err.status, 404);
   assert.match(err.message, /^response_url answered HTTP 404: no_such_url x+$/);
@@ -112,9 +100,9 @@ test('a non-2xx answer rejects with ERR_RESPOND_STATUS, the status and the start
 });
 
 test('no answer within the timeout rejects with ERR_RESPOND_REQUEST', async () => {
-  handler = () => undefined; // never answers
+  server.handle(() => undefined); // never answers
   const started = Date.now();
-  const err = await rejection(createRespond(`${base}/actions/T1/4/secret-token`, { timeoutMs: 150 })('hi'));
+  const err = await rejection(createRespond(`${server.origin}/actions/T1/4/secret-token`, { timeoutMs: 150 })('hi'));
   assert.equal(err.code, 'ERR_RESPOND_REQUEST');
   assert.equal(err.message, 'response_url POST failed: no answer within 150 ms');
   assert.equal(err.status, undefined);

@@ -3,35 +3,24 @@
 // connections come back as @slack/web-api reports them, and that non-plain requests go to axios.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { ErrorCode, WebClient, type WebAPIPlatformError, type WebAPIRateLimitedError, type WebAPIRequestError, type WebAPIHTTPError } from '@slack/web-api';
 import { AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 import { createLogger } from '@socketworks/runtime';
 import { isPlainCall, webApiAdapter } from './web-api-adapter';
+import { startLocalServer, type LocalServer } from './test-support/local-server';
 import { WebClients } from './web-clients';
 
-type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
-let server: Server;
+let server: LocalServer;
 let base: string;
-let handler: Handler;
-const sockets = new Set<unknown>();
 
 before(async () => {
-  server = createServer((req, res) => {
-    sockets.add(req.socket);
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => handler(req, body, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  server = await startLocalServer();
+  base = `${server.origin}/api/`;
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 function client(options: { timeout?: number; url?: string } = {}): WebClient {
@@ -51,10 +40,10 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 test('a call reaches the server as WebClient builds it, and its JSON answer comes back parsed', async () => {
   const seen: Array<{ method?: string; url?: string; type?: string; auth?: string; agent?: string; body: string }> = [];
-  handler = (req, body, res) => {
+  server.handle((req, body, res) => {
     seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], auth: req.headers.authorization, agent: req.headers['user-agent'], body });
     json(res, 200, { ok: true, channel: 'C1', ts: '1700000000.000100' }, { 'x-oauth-scopes': 'chat:write' });
-  };
+  });
   const result = await client().chat.postMessage({ channel: 'C1', text: 'héllo & bye', thread_ts: '1.2' });
   assert.equal(result.ok, true);
   assert.equal(result.ts, '1700000000.000100');
@@ -70,45 +59,45 @@ test('a call reaches the server as WebClient builds it, and its JSON answer come
 
 test("the job's Web API clients (WebClients) send through this adapter", async () => {
   let encoding: string | undefined = 'unset';
-  handler = (req, _body, res) => {
+  server.handle((req, _body, res) => {
     encoding = req.headers['accept-encoding'];
     json(res, 200, { ok: true });
-  };
+  });
   await new WebClients({ slackApiUrl: base, logger: createLogger({ name: 'test', level: 'silent' }) }).get('xoxb-test-token').auth.test();
   // axios' own transport asks for compressed answers; this one does not.
   assert.equal(encoding, undefined);
 });
 
 test('calls go over one kept-alive connection', async () => {
-  handler = (_req, _body, res) => json(res, 200, { ok: true });
-  sockets.clear();
+  server.handle((_req, _body, res) => json(res, 200, { ok: true }));
+  server.sockets.clear();
   const c = client();
   for (let i = 0; i < 5; i += 1) await c.auth.test();
-  assert.equal(sockets.size, 1);
+  assert.equal(server.sockets.size, 1);
 });
 
 test('ok:false is a platform error; a 429 a rate-limited error with its Retry-After; a 500 an HTTP error', async () => {
-  handler = (_req, _body, res) => json(res, 200, { ok: false, error: 'channel_not_found' });
+  server.handle((_req, _body, res) => json(res, 200, { ok: false, error: 'channel_not_found' }));
   const platform = (await client().chat.postMessage({ channel: 'C404', text: 'x' }).catch((e: unknown) => e)) as WebAPIPlatformError;
   assert.equal(platform.code, ErrorCode.PlatformError);
   assert.equal(platform.data.error, 'channel_not_found');
 
-  handler = (_req, _body, res) => json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': '7' });
+  server.handle((_req, _body, res) => json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': '7' }));
   const limited = (await client().chat.postMessage({ channel: 'C1', text: 'x' }).catch((e: unknown) => e)) as WebAPIRateLimitedError;
   assert.equal(limited.code, ErrorCode.RateLimitedError);
   assert.equal(limited.retryAfter, 7);
 
-  handler = (_req, _body, res) => {
+  server.handle((_req, _body, res) => {
     res.writeHead(500, { 'content-type': 'text/plain' });
     res.end('upstream broke');
-  };
+  });
   const http = (await client().chat.postMessage({ channel: 'C1', text: 'x' }).catch((e: unknown) => e)) as WebAPIHTTPError;
   assert.equal(http.code, ErrorCode.HTTPError);
   assert.equal(http.statusCode, 500);
 });
 
 test('no answer within the timeout, and a refused connection, are request errors carrying the cause', async () => {
-  handler = () => undefined; // never answers
+  server.handle(() => undefined); // never answers
   const started = Date.now();
   const timedOut = (await client({ timeout: 200 }).auth.test().catch((e: unknown) => e)) as WebAPIRequestError;
   assert.equal(timedOut.code, ErrorCode.RequestError);
@@ -136,10 +125,10 @@ test('only plain calls are sent by the adapter; uploads, binary answers, proxies
 
   // A Buffer body still gets there, through axios' own adapter.
   let body = '';
-  handler = (_req, b, res) => {
+  server.handle((_req, b, res) => {
     body = b;
     json(res, 200, { ok: true });
-  };
+  });
   const response = await webApiAdapter(config({ data: Buffer.from('raw=bytes'), headers: new AxiosHeaders({ 'content-type': 'application/octet-stream' }) }));
   assert.equal(response.status, 200);
   assert.equal(body, 'raw=bytes');
