@@ -12,6 +12,7 @@ import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
 import { machineInfo } from './machine';
 import { countFor, type Plan } from './plan';
 import { ProcessRegistry } from './processes';
+import { QueueDepthSampler, type QueuePeak } from './queue-depths';
 import { medianRun, withoutTimeline } from './repeats';
 import {
   RESULT_VERSION,
@@ -280,14 +281,25 @@ export class Bench {
     };
   }
 
-  /** One load with its resource usage and event-loop lag. */
-  private async measure(sim: SimHost, sys: RunningSystem, spec: LoadSpec): Promise<Measured & { load: LoadResult }> {
+  /**
+   * One load with its resource usage and event-loop lag, and — for Socketworks (`queuePrefix`) —
+   * how deep its queues got.
+   */
+  private async measure(sim: SimHost, sys: RunningSystem, spec: LoadSpec, queuePrefix?: string): Promise<Measured & { load: LoadResult }> {
     await sys.lag(); // resets each process's histogram: what follows is this load's
     sys.markLogs();
+    const depths = queuePrefix ? new QueueDepthSampler(this.admin!, queuePrefix, SAMPLE_INTERVAL_MS) : undefined;
+    depths?.start();
     const timeoutMs = expectedMs(spec) + spec.settleTimeoutMs + 60000;
-    const load = await sim.call<LoadResult>('load', spec, timeoutMs);
+    let load: LoadResult;
+    let queuePeaks: Record<string, QueuePeak> | undefined;
+    try {
+      load = await sim.call<LoadResult>('load', spec, timeoutMs);
+    } finally {
+      queuePeaks = await depths?.stop();
+    }
     const eventLoopMs = { ...(await sys.lag()), sim: load.simEventLoopMs };
-    return { load, eventLoopMs, serviceLogs: sys.logs(), ...this.usage(load.startedAt, load.endedAt) };
+    return { load, eventLoopMs, serviceLogs: sys.logs(), ...(queuePeaks ? { queuePeaks } : {}), ...this.usage(load.startedAt, load.endedAt) };
   }
 
   private usage(from: number, to: number): Pick<Measured, 'usage' | 'machineBusyPct'> {
@@ -306,9 +318,9 @@ export class Bench {
   }
 
   private async single(kind: Kind, setup: Setup, spec: LoadSpec): Promise<SystemRun> {
-    return this.withSystem(kind, setup, async (sim, sys) => {
+    return this.withSystem(kind, setup, async (sim, sys, prefix) => {
       await this.warmup(sim, spec);
-      const m = await this.measure(sim, sys, spec);
+      const m = await this.measure(sim, sys, spec, kind === 'bolt' ? undefined : prefix);
       return { system: kind, sockets: sys.sockets, ...m };
     });
   }
@@ -471,7 +483,7 @@ export class Bench {
 
   private async saturation(kind: Kind, rates: number[], plan: Plan): Promise<SaturationRun> {
     this.log(`saturation — ${kind}: steps ${rates.join(', ')}/s, ${plan.stepSeconds} s each, stop at ack p99 ≥ ${plan.saturationP99LimitMs} ms`);
-    return this.withSystem(kind, {}, async (sim, sys) => {
+    return this.withSystem(kind, {}, async (sim, sys, prefix) => {
       const steps: Step[] = [];
       let seqBase = 0;
       for (const rate of rates) {
@@ -485,10 +497,10 @@ export class Bench {
         });
         seqBase += spec.count;
         if (steps.length === 0) await this.warmup(sim, spec);
-        const m = await this.measure(sim, sys, spec);
+        const m = await this.measure(sim, sys, spec, kind === 'bolt' ? undefined : prefix);
         const { timeline: _timeline, ...load } = m.load;
         const why = stepFailure(m.load, plan.saturationP99LimitMs);
-        steps.push({ rate, pass: why === undefined, why, load, usage: m.usage, machineBusyPct: m.machineBusyPct, eventLoopMs: m.eventLoopMs, serviceLogs: m.serviceLogs });
+        steps.push({ rate, pass: why === undefined, why, load, usage: m.usage, machineBusyPct: m.machineBusyPct, eventLoopMs: m.eventLoopMs, serviceLogs: m.serviceLogs, queuePeaks: m.queuePeaks });
         this.log(`  ${rate}/s: ${brief(m.load)}${why ? ` → stop (${why})` : ''}`);
         if (why) break;
       }

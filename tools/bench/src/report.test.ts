@@ -73,6 +73,16 @@ test('targets: all met in the sample; a missed one says missed and why', () => {
   assert.match(md, /\| ack p99 ≤ 5 ms at 2,000 envelopes\/s \(Socketworks, end to end\) \| 40 ms \| \*\*missed\*\* \| /);
 });
 
+test("a missed target's why and the process table name the queues that backed up", () => {
+  const r = sampleResult({ steadyAckP99: 40 });
+  r.scenarios.find((s) => s.id === 'steady-2000')!.runs.socketworks!.queuePeaks = { events: { waiting: 11051, running: 540 }, sync: { waiting: 1657, running: 60 }, commands: { waiting: 0, running: 2 } };
+  r.targets = evaluateTargets(r);
+  assert.match(r.targets.find((t) => t.id === 'ack-p99-2000')!.why!, /; queues at their deepest: events 11,051 waiting \/ 540 running, sync 1,657 \/ 60$/);
+  const md = renderMarkdown(r, []);
+  assert.match(md, /\| Steady 2,000\/s \| Socketworks \| .* \| events 11,051 waiting \/ 540 running, sync 1,657 \/ 60 \|/);
+  assert.match(md, /\| Steady 2,000\/s \| Bolt \(Socket Mode\) \| .* \| – \|/, 'Bolt has no queues');
+});
+
 test('worker scaling names the cores as the limit on a 2-core machine', () => {
   const md = renderMarkdown(withTargets(), []);
   assert.match(md, /\*\*The cores are the limit\*\*: this machine has 2 cores/);

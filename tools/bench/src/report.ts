@@ -3,6 +3,7 @@
 // a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
 import type { ChartFile } from './charts';
 import type { LoadResult } from './load-types';
+import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
 import type { BenchResult, Measured, RepeatRun, SaturationRun, SystemName, SystemRun } from './result-types';
 import { ceilingLimit, cpuSum } from './targets';
@@ -365,17 +366,17 @@ function resourcesSection(r: BenchResult): string {
   for (const s of r.scenarios) {
     for (const system of ['socketworks', 'bolt'] as const) {
       const run = s.runs[system];
-      if (run) rows.push([s.title, SYSTEM_LABEL[system]!, `${run.machineBusyPct}%`, usageLine(run), lagLine(run)]);
+      if (run) rows.push([s.title, SYSTEM_LABEL[system]!, `${run.machineBusyPct}%`, usageLine(run), lagLine(run), queuePeaksText(run.queuePeaks) || '–']);
     }
   }
-  for (const run of r.connectorOnly.steady) rows.push([`connector alone, ${run.load.spec.ratePerSecond}/s`, 'one connector', `${run.machineBusyPct}%`, usageLine(run), lagLine(run)]);
+  for (const run of r.connectorOnly.steady) rows.push([`connector alone, ${run.load.spec.ratePerSecond}/s`, 'one connector', `${run.machineBusyPct}%`, usageLine(run), lagLine(run), queuePeaksText(run.queuePeaks) || '–']);
   if (rows.length === 0) return '';
   return [
     '## Processes: CPU, memory, event loop',
     '',
-    `CPU is the average % of one core over the load window (100% = one full core); RSS is the peak. Event-loop delay is p99/max in ms during the load (services: their own \`nodejs_eventloop_lag\` metrics; the simulator and the Bolt app: \`monitorEventLoopDelay\`).`,
+    `CPU is the average % of one core over the load window (100% = one full core); RSS is the peak. Event-loop delay is p99/max in ms during the load (services: their own \`nodejs_eventloop_lag\` metrics; the simulator and the Bolt app: \`monitorEventLoopDelay\`). Queues (Socketworks): the most jobs waiting (wait list + prioritized set) and running at one ${r.config.sampleIntervalMs} ms sample, for the queues where jobs waited.`,
     '',
-    table(['scenario', 'system', `machine busy (of ${r.machine.nproc * 100}%)`, 'CPU % / peak RSS MB per process', 'event-loop p99/max ms'], rows),
+    table(['scenario', 'system', `machine busy (of ${r.machine.nproc * 100}%)`, 'CPU % / peak RSS MB per process', 'event-loop p99/max ms', 'queues at their deepest (waiting / running)'], rows),
     '',
   ].join('\n');
 }
@@ -469,6 +470,7 @@ function methodSection(r: BenchResult): string {
     '- **answer latency**: first delivery → the `chat.postMessage` (app mention) or `response_url` POST (`/echo`, button) that answers it.',
     '- **acked/s, answered/s**: envelopes acked (answered) divided by first send → last ack (answer).',
     `- **CPU and memory**: \`/proc/<pid>/stat\` (utime + stime) and \`/proc/<pid>/status\` VmRSS every ${r.config.sampleIntervalMs} ms for every process the benchmark started; Redis through its INFO (\`used_cpu_user + used_cpu_sys\`, \`used_memory_rss\`); the machine through \`/proc/stat\`. Averages over each load window.`,
+    `- **Queues** (Socketworks): every ${r.config.sampleIntervalMs} ms during a load, each queue's wait list + prioritized set (waiting) and active list (running), read from Redis; the deepest sample of each queue that had jobs waiting goes into the process table and into a missed target's why.`,
     '- **Saturation**: rate steps against one running system; a step fails at ack p99 ≥ the limit or when envelopes stay unacked.',
     '- **Redis enqueue ceiling**: one and then two probe processes adding at the same time (their adds summed), each with several concurrent producers, `Queue.add` in a tight loop with the connector\'s job data (`toJobData`), job id and default job options, plus the EXISTS the connector sends before each add; no sockets.',
     '- **Worker scaling**: see its section. **Refresh/drop**: the simulator sends `disconnect refresh_requested` to (or terminates without a close frame) the oldest open socket on schedule.',

@@ -4,6 +4,7 @@ import type { LoadResult } from './load-types';
 import type { ProcessUsage } from './sampler';
 import type { EventLoopLag, LogSummary } from './systems';
 import type { StartedProcess } from './processes';
+import type { QueuePeak } from './queue-depths';
 
 export const RESULT_VERSION = 1;
 
@@ -29,6 +30,8 @@ export interface Measured {
   eventLoopMs: Record<string, EventLoopLag>;
   /** Warn/error lines each Socketworks service logged up to the end of the load. */
   serviceLogs?: Record<string, LogSummary>;
+  /** Socketworks: per queue, the most jobs waiting and running at one sample (queues that had any). */
+  queuePeaks?: Record<string, QueuePeak>;
 }
 
 export interface SystemRun extends Measured {

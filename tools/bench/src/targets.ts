@@ -1,6 +1,7 @@
 // The targets the report is judged by, evaluated from the measured figures, and — where a target
 // is missed — the reason read from what was measured (CPU of each process, Redis, the machine,
 // event-loop lag). Pure functions over a BenchResult.
+import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
 import type { BenchResult, CeilingRun, Measured, RepeatRun, SaturationRun, ScalingPoint, SystemRun, Target } from './result-types';
 import type { ProcessUsage } from './sampler';
@@ -31,6 +32,8 @@ export function diagnose(m: Measured, cores: number): string {
     .filter(([, l]) => Number.isFinite(l.p99) && l.p99 >= 20)
     .map(([name, l]) => `${name} ${Math.round(l.p99)} ms`);
   if (lagging.length > 0) parts.push(`event-loop p99 ${lagging.join(', ')}`);
+  const queues = queuePeaksText(m.queuePeaks);
+  if (queues) parts.push(`queues at their deepest: ${queues}`);
   return parts.join('; ');
 }
 
