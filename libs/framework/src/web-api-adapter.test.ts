@@ -114,6 +114,16 @@ function config(overrides: Partial<InternalAxiosRequestConfig>): InternalAxiosRe
   return { headers: new AxiosHeaders(), method: 'post', url: 'auth.test', baseURL: base, ...overrides };
 }
 
+test('a base URL without its trailing slash is joined as axios joins it', async () => {
+  let path: string | undefined;
+  server.handle((req, _body, res) => {
+    path = req.url;
+    json(res, 200, { ok: true });
+  });
+  await webApiAdapter(config({ data: 'a=1', baseURL: `${server.origin}/api` }));
+  assert.equal(path, '/api/auth.test');
+});
+
 test('only plain calls are sent by the adapter; uploads, binary answers, proxies and TLS options go to axios', async () => {
   assert.equal(isPlainCall(config({ data: 'a=1' })), true);
   assert.equal(isPlainCall(config({ data: undefined, responseType: 'json' })), true);

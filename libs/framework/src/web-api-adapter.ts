@@ -43,7 +43,8 @@ export function isPlainCall(config: InternalAxiosRequestConfig): boolean {
 /** The adapter for `new WebClient(token, { adapter })`. */
 export const webApiAdapter: AxiosAdapter = async (config) => {
   if (!isPlainCall(config)) return axiosOwn(config);
-  const url = new URL(config.url ?? '', config.baseURL);
+  // Joined as axios joins them (a base URL without its trailing slash included).
+  const url = new URL(axios.getUri(config));
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return axiosOwn(config);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(AxiosHeaders.from(config.headers).toJSON() as Record<string, unknown>)) {

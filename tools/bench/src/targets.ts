@@ -73,7 +73,7 @@ function swRuns(result: BenchResult, id: string): RepeatRun[] {
   return scenario ? repeatsOf(scenario, 'socketworks') : [];
 }
 
-/** `; median of 3 runs (ack p99 21.6–50.5 ms)` with repeats, '' for one run. */
+/** `; the median of 3 runs (ack p99 21.6–50.5 ms)` with repeats, '' for one run. */
 export function repeatNote(runs: readonly RepeatRun[]): string {
   if (runs.length < 2) return '';
   const r = range(runs, (x) => x.load.ackLatencyMs.p99);
