@@ -11,7 +11,7 @@ const AGENT_OPTIONS = {
   timeout: 4000,
 };
 /** One keep-alive agent per scheme for the whole process. */
-export const KEEP_ALIVE_AGENTS = { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) } as const;
+const KEEP_ALIVE_AGENTS = { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) } as const;
 
 export interface ExchangeRequest {
   /** http: or https: */

@@ -249,7 +249,8 @@ export class Bench {
 
   // --- one system run ---
 
-  private async withSystem<T>(kind: Kind, setup: Setup, fn: (sim: SimHost, sys: RunningSystem, prefix: string) => Promise<T>): Promise<T> {
+  /** Starts the simulator and `kind`; `fn` gets Socketworks' queue prefix (undefined for Bolt, which has no queues). */
+  private async withSystem<T>(kind: Kind, setup: Setup, fn: (sim: SimHost, sys: RunningSystem, queuePrefix: string | undefined) => Promise<T>): Promise<T> {
     const prefix = `bench-${kind}-${randomBytes(3).toString('hex')}`;
     const t0 = Date.now();
     const sim = await startSimHost(this.ctx);
@@ -258,7 +259,7 @@ export class Bench {
       if (kind === 'bolt') sys = await startBolt(this.ctx, sim, { handlerEnv: setup.handlerEnv });
       else sys = await startSocketworks(this.ctx, sim, this.socketworksOptions(kind, prefix, setup));
       this.log(`  (${kind} up with ${sys.sockets} socket(s) in ${Date.now() - t0} ms)`);
-      return await fn(sim, sys, prefix);
+      return await fn(sim, sys, kind === 'bolt' ? undefined : prefix);
     } finally {
       const t1 = Date.now();
       await sys?.stop();
@@ -318,9 +319,9 @@ export class Bench {
   }
 
   private async single(kind: Kind, setup: Setup, spec: LoadSpec): Promise<SystemRun> {
-    return this.withSystem(kind, setup, async (sim, sys, prefix) => {
+    return this.withSystem(kind, setup, async (sim, sys, queuePrefix) => {
       await this.warmup(sim, spec);
-      const m = await this.measure(sim, sys, spec, kind === 'bolt' ? undefined : prefix);
+      const m = await this.measure(sim, sys, spec, queuePrefix);
       return { system: kind, sockets: sys.sockets, ...m };
     });
   }
@@ -483,7 +484,7 @@ export class Bench {
 
   private async saturation(kind: Kind, rates: number[], plan: Plan): Promise<SaturationRun> {
     this.log(`saturation — ${kind}: steps ${rates.join(', ')}/s, ${plan.stepSeconds} s each, stop at ack p99 ≥ ${plan.saturationP99LimitMs} ms`);
-    return this.withSystem(kind, {}, async (sim, sys, prefix) => {
+    return this.withSystem(kind, {}, async (sim, sys, queuePrefix) => {
       const steps: Step[] = [];
       let seqBase = 0;
       for (const rate of rates) {
@@ -497,7 +498,7 @@ export class Bench {
         });
         seqBase += spec.count;
         if (steps.length === 0) await this.warmup(sim, spec);
-        const m = await this.measure(sim, sys, spec, kind === 'bolt' ? undefined : prefix);
+        const m = await this.measure(sim, sys, spec, queuePrefix);
         const { timeline: _timeline, ...load } = m.load;
         const why = stepFailure(m.load, plan.saturationP99LimitMs);
         steps.push({ rate, pass: why === undefined, why, load, usage: m.usage, machineBusyPct: m.machineBusyPct, eventLoopMs: m.eventLoopMs, serviceLogs: m.serviceLogs, queuePeaks: m.queuePeaks });

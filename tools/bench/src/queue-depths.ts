@@ -44,10 +44,10 @@ export class QueueDepthSampler {
     const replies = await pipeline.exec().catch(() => null);
     if (!replies) return; // Redis busy or gone for a moment: this sample is skipped
     QUEUE_NAMES.forEach((q, i) => {
-      const [wait, prioritized, active] = [0, 1, 2].map((k) => Number(replies[i * 3 + k]?.[1] ?? 0));
+      const reply = (k: number) => Number(replies[i * 3 + k]?.[1] ?? 0);
       const peak = (this.peaks[q] ??= { waiting: 0, running: 0 });
-      peak.waiting = Math.max(peak.waiting, wait! + prioritized!);
-      peak.running = Math.max(peak.running, active!);
+      peak.waiting = Math.max(peak.waiting, reply(0) + reply(1)); // wait list + prioritized set
+      peak.running = Math.max(peak.running, reply(2)); // active list
     });
   }
 }

@@ -234,7 +234,6 @@ function everyRunSection(r: BenchResult): string {
     for (const system of ['socketworks', 'bolt'] as const) {
       repeatsOf(s, system).forEach((run, i) => {
         const { load } = run;
-        const e = load.envelopes;
         rows.push([
           s.title,
           SYSTEM_LABEL[system]!,
@@ -242,7 +241,7 @@ function everyRunSection(r: BenchResult): string {
           `${ms(load.ackLatencyMs.p50)} / ${ms(load.ackLatencyMs.p99)} / ${ms(load.ackLatencyMs.max)}`,
           byType(load),
           load.answerLatencyMs.count > 0 ? `${ms(load.answerLatencyMs.p50)} / ${ms(load.answerLatencyMs.p99)}` : '–',
-          `${int(e.lost)} / ${int(e.handledTwice)} / ${int(load.frames.waitedForSocket)} / ${int(load.frames.redelivered)}`,
+          faultsText([run]),
           `${run.machineBusyPct}%`,
         ]);
       });
