@@ -3,3 +3,4 @@ export * from './routing';
 export * from './job-data';
 export * from './scrub';
 export * from './payloads';
+export * from './queue-serving';

@@ -2,20 +2,16 @@
 // them), parsed once in main.ts. A missing or malformed variable stops the process naming the
 // variable and the problem, never the value.
 import { z } from 'zod';
+import { parseQueueServing, QUEUE_NAMES, type QueueName, type QueueServing } from '@socketworks/protocol';
 import { ConfigError, env, loadConfig, type ConfigProblem } from '@socketworks/runtime';
 
 /**
  * Queues a worker can serve. `sync` is the lane whose answer goes into the ack (and which carries
  * the trigger_id kinds): a connector is waiting on it, so keep it served and never starved.
  */
-export const SERVED_QUEUES = ['events', 'interactive', 'commands', 'sync'] as const;
-export type ServedQueue = (typeof SERVED_QUEUES)[number];
-
-export interface QueueServing {
-  name: ServedQueue;
-  /** Jobs this process runs at once from this queue. */
-  concurrency: number;
-}
+export const SERVED_QUEUES = QUEUE_NAMES;
+export type ServedQueue = QueueName;
+export type { QueueServing };
 
 /**
  * Interactive, command and sync jobs answer a person who just clicked or typed, and mostly wait on
@@ -27,33 +23,14 @@ export interface QueueServing {
  * at `events:32` (one run each). Listeners that burn CPU want less; the sizing guide says how much.
  */
 export const DEFAULT_WORKER_QUEUES = 'events:32,interactive:16,commands:16,sync:16';
-const DEFAULT_CONCURRENCY = 8;
-const MAX_CONCURRENCY = 1000;
 
 /** `events:8,interactive:16` → [{ name, concurrency }]. Problems name the entry's position only. */
 const workerQueues = z.preprocess(
   (v) => (v === '' || v === undefined ? DEFAULT_WORKER_QUEUES : v),
   z.string().transform((value, ctx): QueueServing[] => {
-    const out: QueueServing[] = [];
-    const entries = value.split(',').map((e) => e.trim());
-    entries.forEach((entry, i) => {
-      const [name, concurrencyText, ...rest] = entry.split(':').map((p) => p.trim());
-      const where = `entry ${i + 1}`;
-      if (!SERVED_QUEUES.includes(name as ServedQueue)) {
-        ctx.addIssue({ code: 'custom', message: `${where}: must be a queue name (${SERVED_QUEUES.join(', ')}), optionally :concurrency` });
-      } else if (rest.length > 0 || (concurrencyText !== undefined && !/^\d+$/.test(concurrencyText))) {
-        ctx.addIssue({ code: 'custom', message: `${where}: concurrency must be a whole number` });
-      } else if (out.some((q) => q.name === name)) {
-        ctx.addIssue({ code: 'custom', message: `${where}: a queue is listed twice` });
-      } else {
-        const concurrency = concurrencyText === undefined ? DEFAULT_CONCURRENCY : Number(concurrencyText);
-        if (concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-          ctx.addIssue({ code: 'custom', message: `${where}: concurrency must be between 1 and ${MAX_CONCURRENCY}` });
-        }
-        out.push({ name: name as ServedQueue, concurrency });
-      }
-    });
-    return out;
+    const { queues, problems } = parseQueueServing(value);
+    for (const message of problems) ctx.addIssue({ code: 'custom', message });
+    return queues;
   }),
 );
 
