@@ -62,6 +62,12 @@ export interface BenchOptions {
    */
   workerNice?: number;
   /**
+   * WORKER_QUEUES of the Socketworks workers in every scenario, the slow-handler one included
+   * (where it replaces the sizing rule's value). @defaultValue the worker's own default, and
+   * {@link slowHandlerQueues} for slow handlers
+   */
+  workerQueues?: string;
+  /**
    * Times each comparison scenario runs per system, the systems taking turns. Saturation, the
    * enqueue ceiling, the connector alone and worker scaling run once. @defaultValue 1
    */
@@ -107,6 +113,7 @@ export class Bench {
   private readonly slackConnections: number;
   private readonly workers: number;
   private readonly workerNice: number;
+  private readonly workerQueues: string | undefined;
   private readonly repeat: number;
   private privateRedis: PrivateRedis | undefined;
   private redisUrl = '';
@@ -121,6 +128,7 @@ export class Bench {
     this.slackConnections = options.slackConnections ?? 2;
     this.workers = options.workers ?? 2;
     this.workerNice = options.workerNice ?? 0;
+    this.workerQueues = options.workerQueues;
     this.repeat = options.repeat ?? 1;
   }
 
@@ -173,6 +181,7 @@ export class Bench {
           slackConnections: this.slackConnections,
           workers: this.workers,
           workerNice: this.workerNice,
+          ...(this.workerQueues ? { workerQueues: this.workerQueues } : {}),
           redis: this.privateRedis ? 'private' : 'external',
           saturationP99LimitMs: plan.saturationP99LimitMs,
           bucketMs: BUCKET_MS,
@@ -277,7 +286,7 @@ export class Bench {
       connectors: kind === 'connector' ? 1 : this.connectors,
       slackConnections: kind === 'connector' ? CONNECTOR_ONLY_SOCKETS : this.slackConnections,
       workers: kind === 'connector' ? 0 : (setup.workers ?? this.workers),
-      workerEnv: { WORKER_NICE: String(this.workerNice), ...setup.workerEnv },
+      workerEnv: { WORKER_NICE: String(this.workerNice), ...(this.workerQueues ? { WORKER_QUEUES: this.workerQueues } : {}), ...setup.workerEnv },
       benchAppModule: setup.benchAppModule,
     };
   }
@@ -416,7 +425,7 @@ export class Bench {
     }
     if (plan.slow) {
       const s = plan.slow;
-      const queues = slowHandlerQueues(s.rate, s.delayMs, this.workers);
+      const queues = this.workerQueues ?? slowHandlerQueues(s.rate, s.delayMs, this.workers);
       defs.push({
         id: 'slow-handlers',
         title: `Handlers taking ${s.delayMs} ms, ${s.rate.toLocaleString('en-US')}/s`,

@@ -1,6 +1,7 @@
 // `npm run bench [-- options]`: runs the benchmark and writes bench-results/. See README.md.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseQueueServing } from '@socketworks/protocol';
 import { REPO_ROOT } from '@socketworks/testing';
 import { Bench, type BenchOptions } from './bench';
 import { writeOutputs } from './output';
@@ -18,6 +19,8 @@ const USAGE = `usage: npm run bench [-- options]
   --sockets N               SLACK_CONNECTIONS: sockets the connectors hold together (default 2)
   --workers N               worker processes in the comparison (default 2)
   --worker-nice N           WORKER_NICE of those workers, 0-19 (default 0; 10 = the connectors' acks first)
+  --worker-queues SPEC      WORKER_QUEUES of those workers in every scenario, e.g. events:64,sync:32
+                            (default: the worker's; for slow handlers the sizing guide's rule)
   --repeat N                run each comparison scenario N times per system, 1-${MAX_REPEAT} (default 1);
                             tables show the run with the median ack p99, the summary the range
   --systems a,b             socketworks,bolt (default both)
@@ -75,6 +78,13 @@ export function parseArgs(argv: string[]): CliOptions {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 0 || n > 19) throw new RangeError(`${arg} must be a whole number from 0 to 19`);
         bench.workerNice = n;
+        break;
+      }
+      case '--worker-queues': {
+        const spec = value();
+        const { problems } = parseQueueServing(spec);
+        if (problems.length > 0) throw new RangeError(`${arg}: ${problems.join('; ')}`);
+        bench.workerQueues = spec;
         break;
       }
       case '--repeat': {

@@ -40,6 +40,10 @@ test('command line: --quick, options with values, the command echoed for the rep
   assert.equal(parseArgs(['--worker-nice', '10']).bench.workerNice, 10);
   assert.equal(parseArgs([]).bench.workerNice, undefined, "the worker's default (0) applies");
   assert.throws(() => parseArgs(['--worker-nice', '20']), /--worker-nice must be a whole number from 0 to 19/);
+  assert.equal(parseArgs(['--worker-queues', 'events:64,sync:150']).bench.workerQueues, 'events:64,sync:150');
+  assert.equal(parseArgs([]).bench.workerQueues, undefined, "the worker's default, and the sizing rule for slow handlers");
+  assert.throws(() => parseArgs(['--worker-queues', 'events:64,jobs:2']), /--worker-queues: entry 2: must be a queue name/);
+  assert.throws(() => parseArgs(['--worker-queues', 'sync:0']), /--worker-queues: entry 1: concurrency must be between 1 and 1000/);
   assert.equal(parseArgs(['--repeat', '3']).bench.repeat, 3);
   assert.equal(parseArgs([]).bench.repeat, undefined, 'one run per scenario by default');
   assert.throws(() => parseArgs(['--repeat', '0']), /--repeat must be a whole number ≥ 1/);

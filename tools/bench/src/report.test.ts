@@ -146,6 +146,21 @@ test('workers behind the offered rate: the cores are named when the machine was 
   assert.match(concurrencyNote(r, steady), /machine 192% busy of 200%: the cores were the limit/);
   steady.machineBusyPct = 120;
   assert.match(concurrencyNote(r, steady), /with the default concurrency \(`events:32` × 2 workers = 64 jobs at once\).*concurrency, not CPU, was the limit/);
+  r.config.workerQueues = 'events:100,sync:8';
+  assert.match(concurrencyNote(r, steady), /with the concurrency given \(`events:100` × 2 workers = 200 jobs at once\)/);
+  r.config.workerQueues = 'sync:8';
+  assert.equal(concurrencyNote(r, steady), '', 'no events slots to reason about when the workers serve no events');
+  delete r.config.workerQueues;
   steady.load.throughput.answeredPerSecond = 2000;
   assert.equal(concurrencyNote(r, steady), '', 'nothing to say when they kept up');
+});
+
+test('--worker-queues is named in the header and in the sizing guide instead of the rule', () => {
+  const r = sampleResult();
+  assert.doesNotMatch(renderMarkdown(r, []), /--worker-queues/);
+  assert.match(renderMarkdown(r, []), /the slow-handler scenario used this rule/);
+  r.config.workerQueues = 'events:64,sync:150';
+  const md = renderMarkdown(r, []);
+  assert.match(md, /running the bundled example app with `WORKER_QUEUES=events:64,sync:150` \(given with --worker-queues, in every scenario\)/);
+  assert.match(md, /the slow-handler scenario used the `WORKER_QUEUES` given with --worker-queues instead/);
 });

@@ -1,6 +1,7 @@
 // bench-results/latest.md from a BenchResult: the machine and command first, then the targets, the
 // side-by-side table, saturation, the connector's own figures, worker scaling, resources, charts,
 // a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
+import { parseQueueServing } from '@socketworks/protocol';
 import type { ChartFile } from './charts';
 import type { LoadResult } from './load-types';
 import { queuePeaksText } from './queue-depths';
@@ -98,6 +99,10 @@ function workerNiceNote(nice: number): string {
   return nice > 0 ? ` at \`WORKER_NICE=${nice}\` (the connectors' acks go first when the workers keep the cores busy; README "Sharing a host")` : '';
 }
 
+function workerQueuesNote(queues: string | undefined): string {
+  return queues ? ` with \`WORKER_QUEUES=${queues}\` (given with --worker-queues, in every scenario)` : '';
+}
+
 function header(r: BenchResult): string {
   const m = r.machine;
   const shared =
@@ -122,7 +127,7 @@ function header(r: BenchResult): string {
       ],
     ),
     '',
-    `Socketworks here is ${r.config.connectors} connector process${r.config.connectors > 1 ? 'es' : ''} (sharing ${r.config.slackConnections} socket${r.config.slackConnections > 1 ? 's' : ''} through their slot leases: \`SLACK_CONNECTIONS=${r.config.slackConnections}\`) + ${r.config.workers} worker processes running the bundled example app${workerNiceNote(r.config.workerNice ?? 0)} + Redis. ` +
+    `Socketworks here is ${r.config.connectors} connector process${r.config.connectors > 1 ? 'es' : ''} (sharing ${r.config.slackConnections} socket${r.config.slackConnections > 1 ? 's' : ''} through their slot leases: \`SLACK_CONNECTIONS=${r.config.slackConnections}\`) + ${r.config.workers} worker processes running the bundled example app${workerQueuesNote(r.config.workerQueues)}${workerNiceNote(r.config.workerNice ?? 0)} + Redis. ` +
       'The reference is a Bolt for JS 4.7 app in Socket Mode in one process, with listeners that do what the example app does. ' +
       'Both get the same simulator (a fresh process per run), the same offered load and a fresh Redis key prefix; they run one after the other, never at the same time.',
     '',
@@ -414,11 +419,13 @@ export function concurrencyNote(r: BenchResult, steady: SystemRun): string {
     );
   }
   if (busiest >= 70) return '';
-  const slots = DEFAULT_EVENTS_CONCURRENCY * r.config.workers;
+  const given = r.config.workerQueues ? parseQueueServing(r.config.workerQueues).queues.find((q) => q.name === 'events')?.concurrency : DEFAULT_EVENTS_CONCURRENCY;
+  if (given === undefined) return '';
+  const slots = given * r.config.workers;
   const jobMs = (slots / answered) * 1000;
   return (
     `- **Worker concurrency**: at ${int(acked)}/s the workers answered only ${int(answered)}/s while using at most ${Math.round(busiest)}% of a core each: ` +
-    `with the default concurrency (\`events:${DEFAULT_EVENTS_CONCURRENCY}\` × ${r.config.workers} workers = ${slots} jobs at once) one job took ≈ ${jobMs.toFixed(1)} ms of wall time (Redis round trips and the Web API call), so concurrency, not CPU, was the limit. ` +
+    `with ${r.config.workerQueues ? 'the concurrency given' : 'the default concurrency'} (\`events:${given}\` × ${r.config.workers} workers = ${slots} jobs at once) one job took ≈ ${jobMs.toFixed(1)} ms of wall time (Redis round trips and the Web API call), so concurrency, not CPU, was the limit. ` +
     'Set concurrency per worker ≥ envelopes/s × job seconds ÷ workers, +50%.'
   );
 }
@@ -446,8 +453,9 @@ function sizingSection(r: BenchResult): string {
       concurrencyNote(r, steady),
       `- **Workers**: ${work === null ? '–' : work.toFixed(3)} ms of CPU per envelope for the example app's handlers (one Web API or response_url call each), ${rss('worker')} MB RSS each. ` +
         'Add your handlers\' own CPU per envelope; a worker process uses one core, so workers ≈ envelopes/s × CPU ms per envelope ÷ 1,000 ÷ 0.7 (70% target), and never more busy worker processes than cores. ' +
-        'For handlers that wait (I/O), set concurrency per worker ≥ envelopes/s × handler seconds ÷ workers, with 50% headroom (`WORKER_QUEUES=events:N`; the slow-handler scenario used this rule). ' +
-        'The `sync` queue takes slash commands, clicks, shortcuts, option loads and view submissions, and a job keeps its slot for the whole listener (the work after `ack()` too): size it for their rate × (handler seconds + the answering call), or run it in worker processes of its own (the Kubernetes manifests do); jobs whose ack the connector still holds run before the others.',
+        'For handlers that wait (I/O), set concurrency per worker ≥ envelopes/s × handler seconds ÷ workers, with 50% headroom (`WORKER_QUEUES=events:N`; ' +
+        (r.config.workerQueues ? 'the slow-handler scenario used the `WORKER_QUEUES` given with --worker-queues instead). ' : 'the slow-handler scenario used this rule). ') +
+        'The `sync` queue takes slash commands, clicks, shortcuts, option loads and view submissions, and a job keeps its slot for the whole listener (the work after `ack()` too): size it for their rate × (handler seconds + the answering call), or run it in worker processes of its own (the Kubernetes manifests do) — more slots do not help while the cores are the limit: the jobs then share the same CPU and each awaited one reaches its `ack()` later; jobs whose ack the connector still holds run before the others.',
       `- **Redis**: ${redis === null ? '–' : redis.toFixed(3)} ms of Redis CPU per envelope end to end (enqueue, fetch, complete), on one thread.` +
         (r.ceiling.best ? ` Enqueues alone top out near ${int(r.ceiling.best.jobsPerSecond)}/s on this machine.` : '') +
         ' Past ~70% of a core at peak, split queues over Redis instances or use Redis Cluster (the key prefix carries a hash tag).',

@@ -128,6 +128,8 @@ export interface BenchResult {
     workers: number;
     /** WORKER_NICE of the workers (absent in results written before it was recorded: 0). */
     workerNice?: number;
+    /** WORKER_QUEUES given with --worker-queues (absent: the worker's default, and the sizing rule for slow handlers). */
+    workerQueues?: string;
     redis: 'private' | 'external';
     saturationP99LimitMs: number;
     bucketMs: number;
