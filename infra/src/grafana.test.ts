@@ -55,7 +55,9 @@ test('every query uses only metrics a service defines', () => {
 test('the panels an operator looks for are there', () => {
   const find = (title: RegExp) => panels.find((p) => title.test(p.title));
   const exprs = (title: RegExp) => (find(title)?.targets ?? []).map((t) => t.expr).join('\n');
-  assert.match(exprs(/^Ack latency p50 \/ p99$/), /histogram_quantile\(0\.5,[\s\S]*histogram_quantile\(0\.99,.*socketworks_connector_ack_latency_seconds_bucket/);
+  assert.match(exprs(/^Ack latency p50 \/ p99$/), /histogram_quantile\(0\.5,.*socketworks_connector_ack_latency_seconds_bucket\{awaited="false"\}[\s\S]*histogram_quantile\(0\.99,.*socketworks_connector_ack_latency_seconds_bucket\{awaited="false"\}/);
+  assert.match(exprs(/^Ack latency p50 \/ p99$/), /histogram_quantile\(0\.99,.*socketworks_connector_ack_latency_seconds_bucket\{awaited="true"\}/, "the acks that wait for a handler have a line of their own");
+  assert.match(exprs(/^Ack latency p99$/), /socketworks_connector_ack_latency_seconds_bucket\{awaited="false"\}/);
   assert.match(exprs(/^Envelopes \/ s by type$/), /sum by \(type\) \(rate\(socketworks_connector_envelopes_total/);
   assert.match(exprs(/^Sockets per slot$/), /sum by \(slot\) \(socketworks_connector_sockets_open\)/);
   assert.match(exprs(/^Queue depth$/), /max by \(queue\) \(socketworks_queue_waiting\)/);

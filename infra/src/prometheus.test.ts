@@ -103,23 +103,42 @@ const CASES: Record<string, { by?: string; cases: Case[] }> = {
     cases: [
       {
         series: {
-          'socketworks_connector_ack_latency_seconds_bucket{le="0.5"}': '0x10',
-          'socketworks_connector_ack_latency_seconds_bucket{le="1"}': '0x10',
-          'socketworks_connector_ack_latency_seconds_bucket{le="2.5"}': '0+10x10',
-          'socketworks_connector_ack_latency_seconds_bucket{le="+Inf"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="0.5"}': '0x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="1"}': '0x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="2.5"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="+Inf"}': '0+10x10',
         },
         at: '8m',
         fires: ['{}'],
       },
       {
         series: {
-          'socketworks_connector_ack_latency_seconds_bucket{le="0.005"}': '0+10x10',
-          'socketworks_connector_ack_latency_seconds_bucket{le="1"}': '0+10x10',
-          'socketworks_connector_ack_latency_seconds_bucket{le="+Inf"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="0.005"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="1"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="+Inf"}': '0+10x10',
         },
         at: '8m',
         fires: [],
       },
+      {
+        // Slash commands waiting 1–2.5 s for their handlers' ack() are the sync lane's alert, not this one.
+        series: {
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="0.005"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="1"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="events_api",awaited="false",le="+Inf"}': '0+10x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="slash_commands",awaited="true",le="1"}': '0x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="slash_commands",awaited="true",le="2.5"}': '0+50x10',
+          'socketworks_connector_ack_latency_seconds_bucket{type="slash_commands",awaited="true",le="+Inf"}': '0+50x10',
+        },
+        at: '8m',
+        fires: [],
+      },
+    ],
+  },
+  SocketworksSyncAnswersLate: {
+    cases: [
+      { series: { 'socketworks_connector_sync_answers_total{outcome="in_time"}': '0+90x20', 'socketworks_connector_sync_answers_total{outcome="late"}': '0+10x20' }, at: '16m', fires: ['{}'] },
+      { series: { 'socketworks_connector_sync_answers_total{outcome="in_time"}': '0+99x20', 'socketworks_connector_sync_answers_total{outcome="late"}': '0+1x20' }, at: '16m', fires: [] },
     ],
   },
   SocketworksEnqueueFailures: {

@@ -7,7 +7,8 @@ export interface ConnectorMetrics {
   envelopes: Counter<'type'>;
   acks: Counter<'type'>;
   ackFailures: Counter<'type'>;
-  ackLatency: Histogram;
+  /** `awaited`: whether the ack waited for a handler's `ack()` answer (sync lane), else it followed the enqueue. */
+  ackLatency: Histogram<'type' | 'awaited'>;
   enqueueFailures: Counter<'type'>;
   framesRejected: Counter<'code'>;
   redeliveries: Counter;
@@ -71,7 +72,9 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
     }),
     ackLatency: new Histogram({
       name: 'socketworks_connector_ack_latency_seconds',
-      help: 'From frame receipt to ack written on the socket.',
+      help:
+        'From frame receipt to ack written on the socket, by envelope type and awaited: "true" when the ack waited for the handler\'s ack() answer (sync lane: slash commands, block_suggestion, view_submission; up to SYNC_ACK_BUDGET_MS), "false" when it followed the enqueue.',
+      labelNames: ['type', 'awaited'],
       buckets: ACK_LATENCY_BUCKETS_SECONDS,
       registers,
     }),

@@ -139,7 +139,7 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
       }
       const seconds = Number(process.hrtime.bigint() - source.receivedAtHr) / 1e9;
       metrics.acks.inc({ type: envelope.type });
-      metrics.ackLatency.observe(seconds);
+      metrics.ackLatency.observe({ type: envelope.type, awaited: plan.kind === 'wait' ? 'true' : 'false' }, seconds);
       if (this.options.logger.isLevelEnabled('debug')) {
         this.options.logger.debug(
           {

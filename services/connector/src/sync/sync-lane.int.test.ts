@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { bullPrefix, parseJobData, type SlackJobData, type SyncReply } from '@socketworks/protocol';
 import { blockActionsPayload, blockSuggestionPayload, globalShortcutPayload, slashCommandPayload, viewSubmissionPayload } from '@socketworks/slack-sim';
 import { startPrivateRedis, waitFor } from '@socketworks/testing';
-import { metricValue } from '../test-support/log-capture';
+import { histogramCount, metricValue } from '../test-support/log-capture';
 import { startHarness, type Harness } from '../test-support/harness';
 
 type Behaviour = (data: SlackJobData, publish: (reply: Omit<SyncReply, 'v' | 'envelope_id'>) => Promise<void>) => Promise<void>;
@@ -90,6 +90,11 @@ test('answers arrive in the ack payload: options, errors, update, push, clear, a
     latencies.push(ack.latencyMs!);
   }
   assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_sync_answers_total', { outcome: 'in_time' }), cases.length);
+  // The ack latency histogram keeps these waits apart from acks that follow the enqueue.
+  const acks = (labels: Record<string, string>) => histogramCount(h.connector.registry, 'socketworks_connector_ack_latency_seconds', labels);
+  assert.equal(await acks({ type: 'interactive', awaited: 'true' }), 5);
+  assert.equal(await acks({ type: 'slash_commands', awaited: 'true' }), 1);
+  assert.equal(await acks({ awaited: 'false' }), 0);
   t.diagnostic(`sim-observed ack latency with an answer through Redis (stand-in worker): ${latencies.map((l) => l.toFixed(1)).join(', ')} ms`);
 });
 
@@ -144,6 +149,10 @@ test('trigger_id kinds and answers Slack would not read go to the sync queue wit
   const shortcutJob = standIn.jobs.find((j) => j.envelope_id === injected[0]!.envelopeId)!;
   assert.equal(typeof shortcutJob.payload.trigger_id, 'string');
   assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_sync_answers_total'), 0);
+  const acks = (labels: Record<string, string>) => histogramCount(h.connector.registry, 'socketworks_connector_ack_latency_seconds', labels);
+  assert.equal(await acks({ type: 'interactive', awaited: 'false' }), 2);
+  assert.equal(await acks({ type: 'slash_commands', awaited: 'false' }), 1);
+  assert.equal(await acks({ awaited: 'true' }), 0);
 });
 
 test('in the sync queue a held ack runs first: jobs already acked bare wait behind it', { timeout: 30000 }, async () => {
