@@ -67,6 +67,14 @@ function checkRun(run: SystemRun | undefined, where: string, expectAnswers: bool
   assert.ok(names.some((n) => ownProcess.test(n)), `${where}: the system's processes sampled (${names.join(', ')})`);
   for (const u of run.usage) assert.ok(u.rssPeakMb > 0 && u.cpuAvgPct >= 0, `${where}: ${u.name} usage`);
   assert.ok('sim' in run.eventLoopMs, `${where}: simulator event loop`);
+  if (run.system === 'bolt') {
+    assert.equal(run.connectorAcks, undefined, `${where}: no connector, no connector figures`);
+  } else {
+    assert.ok(run.connectorAcks && run.connectorAcks.length > 0, `${where}: the connectors' own ack figures`);
+    const counted = run.connectorAcks.reduce((n, a) => n + a.count, 0);
+    const f = run.load.frames;
+    if (f.unacked === 0 && f.duplicateAcks === 0) assert.equal(counted, f.acked, `${where}: the connectors counted exactly the acks the simulator received in the load`);
+  }
 }
 
 test('a tiny run against both systems writes a complete JSON whose counts add up, and leaves no process behind', async () => {

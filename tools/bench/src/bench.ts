@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { createQueues } from '@socketworks/runtime';
 import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
 import type { Mix } from './envelopes';
+import { ackSummaries, type AckHistogram } from './connector-acks';
 import { forkChild, type ForkedChild } from './ipc';
 import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
 import { machineInfo } from './machine';
@@ -298,6 +299,7 @@ export class Bench {
   private async measure(sim: SimHost, sys: RunningSystem, spec: LoadSpec, queuePrefix?: string): Promise<Measured & { load: LoadResult }> {
     await sys.lag(); // resets each process's histogram: what follows is this load's
     sys.markLogs();
+    const acksBefore = await this.connectorAcks(sys);
     const depths = queuePrefix ? new QueueDepthSampler(this.admin!, queuePrefix, SAMPLE_INTERVAL_MS) : undefined;
     depths?.start();
     const timeoutMs = expectedMs(spec) + spec.settleTimeoutMs + 60000;
@@ -309,7 +311,26 @@ export class Bench {
       queuePeaks = await depths?.stop();
     }
     const eventLoopMs = { ...(await sys.lag()), sim: load.simEventLoopMs };
-    return { load, eventLoopMs, serviceLogs: sys.logs(), ...(queuePeaks ? { queuePeaks } : {}), ...this.usage(load.startedAt, load.endedAt) };
+    const acksAfter = await this.connectorAcks(sys);
+    const connectorAcks = acksBefore && acksAfter ? ackSummaries(acksBefore, acksAfter) : undefined;
+    return {
+      load,
+      eventLoopMs,
+      serviceLogs: sys.logs(),
+      ...(queuePeaks ? { queuePeaks } : {}),
+      ...(connectorAcks ? { connectorAcks } : {}),
+      ...this.usage(load.startedAt, load.endedAt),
+    };
+  }
+
+  /** The connectors' ack histograms, or undefined for Bolt or when a connector could not be read (the figures are then left out). */
+  private async connectorAcks(sys: RunningSystem): Promise<AckHistogram | undefined> {
+    try {
+      return await sys.connectorAcks?.();
+    } catch (err) {
+      this.log(`  (could not read the connectors' ack histograms: ${err instanceof Error ? err.message : String(err)})`);
+      return undefined;
+    }
   }
 
   private usage(from: number, to: number): Pick<Measured, 'usage' | 'machineBusyPct'> {

@@ -164,3 +164,18 @@ test('--worker-queues is named in the header and in the sizing guide instead of 
   assert.match(md, /running the bundled example app with `WORKER_QUEUES=events:64,sync:150` \(given with --worker-queues, in every scenario\)/);
   assert.match(md, /the slow-handler scenario used the `WORKER_QUEUES` given with --worker-queues instead/);
 });
+
+test("the connectors' own ack figures stand next to the simulator's, in a section and in a missed ack target's why", () => {
+  const r = sampleResult({ steadyAckP99: 40 });
+  assert.doesNotMatch(renderMarkdown(r, []), /## Ack latency inside the connectors/, 'no section without the figures (Bolt, older results)');
+  const steady = r.scenarios.find((s) => s.id === 'steady-2000')!.runs.socketworks!;
+  steady.connectorAcks = [
+    { awaited: false, count: 3800, p50LeMs: 0.5, p99LeMs: 5 },
+    { awaited: true, count: 200, p50LeMs: 25, p99LeMs: 100 },
+  ];
+  const md = renderMarkdown(r, []);
+  assert.match(md, /## Ack latency inside the connectors/);
+  assert.match(md, /\| Steady 2,000\/s \| 10\.0 \/ 40\.0 \| ≤ 0\.5 ms \/ ≤ 5 ms \(3,800\) \| ≤ 25 ms \/ ≤ 100 ms \(200\) \|/);
+  const why = evaluateTargets(r).find((t) => t.id === 'ack-p99-2000')!.why!;
+  assert.match(why, /inside the connectors \(frame handled → ack written, their own histogram\): after the enqueue p50 ≤ 0\.5 ms, p99 ≤ 5 ms \(3,800 acks\); waiting for a handler's ack\(\) p50 ≤ 25 ms, p99 ≤ 100 ms \(200 acks\)/);
+});

@@ -5,6 +5,7 @@ import type { ProcessUsage } from './sampler';
 import type { EventLoopLag, LogSummary } from './systems';
 import type { StartedProcess } from './processes';
 import type { QueuePeak } from './queue-depths';
+import type { ConnectorAckSummary } from './connector-acks';
 
 export const RESULT_VERSION = 1;
 
@@ -32,6 +33,11 @@ export interface Measured {
   serviceLogs?: Record<string, LogSummary>;
   /** Socketworks: per queue, the most jobs waiting and running at one sample (queues that had any). */
   queuePeaks?: Record<string, QueuePeak>;
+  /**
+   * Socketworks: the ack latency the connectors measured themselves (their histogram, frame
+   * handled → ack written) during the load, per kind of ack; bucket bounds, not exact quantiles.
+   */
+  connectorAcks?: ConnectorAckSummary[];
 }
 
 export interface SystemRun extends Measured {

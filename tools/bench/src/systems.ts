@@ -3,6 +3,7 @@
 // watched only through their log lines and /metrics); and the Bolt reference app.
 import { resolve } from 'node:path';
 import { DEMO_APP_TOKEN, DEMO_BOT_TOKEN, SERVICE_ENTRIES, spawnService, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { parseAckHistogram, sumHistograms, type AckHistogram } from './connector-acks';
 import { BenchError, forkChild, type ForkedChild } from './ipc';
 import type { ProcessRegistry } from './processes';
 import type { ProcessSampler } from './sampler';
@@ -84,6 +85,8 @@ export interface RunningSystem {
   logs(): Record<string, LogSummary>;
   /** Event-loop delay of each process since the last call (each process resets on read). */
   lag(): Promise<Record<string, EventLoopLag>>;
+  /** Socketworks: the connectors' ack-latency histograms, summed (cumulative since each started). */
+  connectorAcks?(): Promise<AckHistogram>;
   stop(): Promise<void>;
   /** Open sockets the system holds once started. */
   sockets: number;
@@ -107,10 +110,14 @@ const LAG_MAX = /^socketworks_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})?\s+(
 
 /** Event-loop lag from a service's /metrics (prom-client resets its histogram on every scrape). */
 async function scrapeLag(port: number): Promise<EventLoopLag> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
+  const text = await metricsText(port);
   const num = (re: RegExp) => loopDelayMs(Number(re.exec(text)?.[1] ?? NaN) * 1e9);
   return { p99: num(LAG_P99), max: num(LAG_MAX) };
+}
+
+async function metricsText(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+  return res.text();
 }
 
 function portOf(proc: ServiceProcess): Promise<number> {
@@ -190,6 +197,7 @@ export async function startSocketworks(ctx: Context, sim: SimHost, options: Sock
   const marks = new Map<string, number>();
   return {
     sockets,
+    connectorAcks: async () => sumHistograms(await Promise.all(connectors.map(async ({ port }) => parseAckHistogram(await metricsText(port))))),
     markLogs: () => {
       for (const { proc } of all) marks.set(proc.name, proc.logs.length);
     },

@@ -1,6 +1,7 @@
 // The targets the report is judged by, evaluated from the measured figures, and — where a target
 // is missed — the reason read from what was measured (CPU of each process, Redis, the machine,
 // event-loop lag). Pure functions over a BenchResult.
+import { connectorAcksText } from './connector-acks';
 import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
 import type { BenchResult, CeilingRun, Measured, RepeatRun, SaturationRun, ScalingPoint, SystemRun, Target } from './result-types';
@@ -34,6 +35,8 @@ export function diagnose(m: Measured, cores: number): string {
   if (lagging.length > 0) parts.push(`event-loop p99 ${lagging.join(', ')}`);
   const queues = queuePeaksText(m.queuePeaks);
   if (queues) parts.push(`queues at their deepest: ${queues}`);
+  const acks = connectorAcksText(m.connectorAcks);
+  if (acks) parts.push(`inside the connectors (frame handled → ack written, their own histogram): ${acks}`);
   return parts.join('; ');
 }
 
