@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ackSummaries, connectorAcksText, parseAckHistogram, sumHistograms } from './connector-acks';
+import { ackSummaries, boundText, connectorAcksText, parseAckHistogram, sumHistograms } from './connector-acks';
 
 const metrics = (buckets: Record<string, [number, number, number, number]>) =>
   [
@@ -39,4 +39,11 @@ test('only what was observed between the two readings counts; quantiles are the 
   );
   assert.deepEqual(ackSummaries(after, after), [], 'nothing observed in between: no figures');
   assert.equal(connectorAcksText(undefined), '');
+});
+
+test('bucket edges are written as they are: fractions kept, thousands grouped', () => {
+  assert.equal(boundText(0.25), '≤ 0.25 ms');
+  assert.equal(boundText(0.0025 * 1000), '≤ 2.5 ms');
+  assert.equal(boundText(2500), '≤ 2,500 ms');
+  assert.equal(boundText(null), '> 2.5 s');
 });

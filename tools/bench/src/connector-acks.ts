@@ -69,7 +69,7 @@ export function ackSummaries(before: AckHistogram, after: AckHistogram): Connect
 
 /** `≤ 5 ms`, `≤ 0.25 ms`, or `> 2.5 s` (above the histogram's last finite bucket). */
 export function boundText(ms: number | null): string {
-  return ms === null ? '> 2.5 s' : `≤ ${ms < 1 ? ms : Math.round(ms).toLocaleString('en-US')} ms`;
+  return ms === null ? '> 2.5 s' : `≤ ${Number(ms.toFixed(3)).toLocaleString('en-US', { maximumFractionDigits: 3 })} ms`;
 }
 
 /** `after the enqueue p50 ≤ 1 ms, p99 ≤ 5 ms (19,000 acks); waiting for a handler …`, or '' without data. */
