@@ -179,3 +179,17 @@ test("the connectors' own ack figures stand next to the simulator's, in a sectio
   const why = evaluateTargets(r).find((t) => t.id === 'ack-p99-2000')!.why!;
   assert.match(why, /inside the connectors \(frame handled → ack written, their own histogram\): after the enqueue p50 ≤ 0\.5 ms, p99 ≤ 5 ms \(3,800 acks\); waiting for a handler's ack\(\) p50 ≤ 25 ms, p99 ≤ 100 ms \(200 acks\)/);
 });
+
+test('worker scaling: answers per second of worker CPU, in the table and in a missed target\'s why', () => {
+  const r = sampleResult();
+  const cpu = (n: number, pct: number) => Array.from({ length: n }, (_, k) => ({ name: `worker-${k + 1}`, pid: 1, cpuAvgPct: pct, cpuPeakPct: pct, rssPeakMb: 100 }));
+  const at = (workers: number, perSecond: number, pct: number) => ({ ...r.scaling.points[0]!, workers, throughputPerSecond: perSecond, usage: [...cpu(workers, pct), { name: 'redis', pid: 1, cpuAvgPct: 8, cpuPeakPct: 8, rssPeakMb: 30 }] });
+  // The 13:54 UTC run's figures: 1 worker at 102% of a core, 2 at 79% each, 4 at ~41% each.
+  r.scaling.points = [at(1, 361, 102), at(2, 483, 79), at(4, 444, 41)];
+  r.targets = evaluateTargets(r);
+  const scaling = r.targets.find((t) => t.id === 'worker-scaling')!;
+  assert.equal(scaling.pass, false);
+  assert.match(scaling.why!, /; answers per second of worker CPU, by workers: 1: 354 \(100%\), 2: 306 \(86%\), 4: 271 \(76%\)$/);
+  const md = renderMarkdown(r, []);
+  assert.match(md, /\| 2 \| 483 \| 67% \| 306 \(86%\) \|/);
+});

@@ -7,8 +7,8 @@ import { boundText } from './connector-acks';
 import type { LoadResult } from './load-types';
 import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
-import type { BenchResult, Measured, RepeatRun, SaturationRun, SystemName, SystemRun } from './result-types';
-import { ceilingLimit, cpuSum } from './targets';
+import type { BenchResult, Measured, RepeatRun, SaturationRun, ScalingPoint, SystemName, SystemRun } from './result-types';
+import { answersPerWorkerCpuSecond, ceilingLimit, cpuSum } from './targets';
 import type { ProcessUsage } from './sampler';
 
 const SYSTEM_LABEL: Record<string, string> = { socketworks: 'Socketworks', bolt: 'Bolt (Socket Mode)', connector: 'one connector' };
@@ -332,6 +332,12 @@ function connectorSection(r: BenchResult): string {
   ].join('\n');
 }
 
+function perCpu(p: ScalingPoint, base: ScalingPoint): string {
+  const a = answersPerWorkerCpuSecond(p);
+  const b = answersPerWorkerCpuSecond(base);
+  return a === null || b === null ? '–' : `${int(a)} (${Math.round((a / b) * 100)}%)`;
+}
+
 function scalingSection(r: BenchResult): string {
   const points = r.scaling.points;
   if (points.length === 0) return '';
@@ -347,14 +353,15 @@ function scalingSection(r: BenchResult): string {
   return [
     '## Worker scaling',
     '',
-    `Socketworks only. ${int(base.envelopes)} envelopes are enqueued through the connector while the queues are paused; the workers start, report ready, the queues are resumed, and answers are timed from the first to the last. Every handler spends a fixed ${r.scaling.handlerCpuMs} ms of CPU, then answers as the example app does.`,
+    `Socketworks only. ${int(base.envelopes)} envelopes are enqueued through the connector while the queues are paused; the workers start, report ready, the queues are resumed, and answers are timed from the first to the last. Every handler spends a fixed ${r.scaling.handlerCpuMs} ms of CPU, then answers as the example app does. Answers per second of worker CPU (answers/s ÷ the workers' summed CPU in cores) tell a cost per answer that grows with more workers from CPU the workers could not get.`,
     '',
     table(
-      ['workers', 'answers/s', '% of linear', 'drain time', 'machine busy (of ' + r.machine.nproc * 100 + '%)', 'CPU % / peak RSS per process'],
+      ['workers', 'answers/s', '% of linear', 'answers per second of worker CPU (% of the first row)', 'drain time', 'machine busy (of ' + r.machine.nproc * 100 + '%)', 'CPU % / peak RSS per process'],
       points.map((p) => [
         String(p.workers),
         int(p.throughputPerSecond),
         `${Math.round((p.throughputPerSecond / ((base.throughputPerSecond * p.workers) / base.workers || 1)) * 100)}%`,
+        perCpu(p, base),
         ms(p.drainMs),
         `${p.machineBusyPct}%`,
         usageLine(p),

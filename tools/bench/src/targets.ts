@@ -193,7 +193,7 @@ export function evaluateTargets(result: BenchResult): Target[] {
       text: 'workers scale close to linearly until Redis or the cores are the limit',
       measured: rows.join('; '),
       pass,
-      why: limitText(limit, cores, points[points.length - 1]!),
+      why: [limitText(limit, cores, points[points.length - 1]!), pass === true ? '' : perWorkerCpuNote(points)].filter(Boolean).join('; ') || undefined,
     });
   } else targets.push(notRun('worker-scaling', 'workers scale close to linearly'));
   return targets;
@@ -212,6 +212,26 @@ function limitText(limit: string | null, cores: number, last: ScalingPoint): str
     default:
       return undefined;
   }
+}
+
+/** Answers per second of the workers' CPU (their summed average CPU, in cores), or null without it. */
+export function answersPerWorkerCpuSecond(p: ScalingPoint): number | null {
+  const cores = cpuSum(p.usage, (u) => u.name.startsWith('worker')) / 100;
+  return cores > 0 ? p.throughputPerSecond / cores : null;
+}
+
+/**
+ * How much work a second of worker CPU did at each scale, against the first point: it separates a
+ * cost per answer that grows with more workers from CPU the workers could not get.
+ */
+export function perWorkerCpuNote(points: readonly ScalingPoint[]): string {
+  const base = points[0] ? answersPerWorkerCpuSecond(points[0]) : null;
+  if (!base) return '';
+  const parts = points.map((p) => {
+    const a = answersPerWorkerCpuSecond(p);
+    return a === null ? `${p.workers}: –` : `${p.workers}: ${Math.round(a)} (${Math.round((a / base) * 100)}%)`;
+  });
+  return `answers per second of worker CPU, by workers: ${parts.join(', ')}`;
 }
 
 /** Summed average CPU of the processes `filter` picks, in % of one core (rounded). */
