@@ -193,3 +193,11 @@ test('worker scaling: answers per second of worker CPU, in the table and in a mi
   const md = renderMarkdown(r, []);
   assert.match(md, /\| 2 \| 483 \| 67% \| 306 \(86%\) \|/);
 });
+
+test("a missed ceiling target's why reads as sentences: no doubled full stops", () => {
+  const r = sampleResult();
+  r.connectorOnly.saturation!.sustainedPerSecond = 8000; // 40% of the 20,000/s ceiling
+  const why = evaluateTargets(r).find((t) => t.id === 'connector-vs-ceiling')!.why!;
+  assert.match(why, /the limit was|the cores were the limit|Redis's own limit|the producers were the limit/);
+  assert.doesNotMatch(why, /\.\./);
+});

@@ -177,6 +177,7 @@ export function evaluateTargets(result: BenchResult): Target[] {
               cpuPerEnvelopeNote(sat, ceiling),
             ]
               .filter(Boolean)
+              .map((part) => part.replace(/\.$/, ''))
               .join('. '),
     });
   } else targets.push(notRun('connector-vs-ceiling', `one connector sustains ≥ ${CEILING_SHARE_TARGET * 100}% of the Redis enqueue ceiling`));
