@@ -20,25 +20,20 @@ export function captureLogs(options: { level?: string; secrets?: string[] } = {}
 }
 
 /** The current value of a counter/gauge sample, or 0 when it has no sample for those labels. */
-export async function metricValue(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want))
-    .reduce((sum, v) => sum + v.value, 0);
+export function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return sumSamples(registry, name, labels, () => true);
 }
 
 /** How many observations a histogram holds for those labels (its `_count` samples, summed). */
-export async function histogramCount(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+export function histogramCount(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return sumSamples(registry, name, labels, (sample) => sample === `${name}_count`);
+}
+
+async function sumSamples(registry: Registry, name: string, labels: Record<string, string>, keep: (sampleName: string | undefined) => boolean): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
   return values
-    .filter((v) => (v as { metricName?: string }).metricName === `${name}_count` && Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want))
+    .filter((v) => keep((v as { metricName?: string }).metricName) && Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want))
     .reduce((sum, v) => sum + v.value, 0);
 }
