@@ -403,7 +403,7 @@ function connectorAcksSection(r: BenchResult): string {
       const a = acks.find((x) => x.awaited === awaited);
       return a ? `${boundText(a.p50LeMs)} / ${boundText(a.p99LeMs)} (${int(a.count)})` : '–';
     };
-    rows.push([title, `${ms(run.load.ackLatencyMs.p50)} / ${ms(run.load.ackLatencyMs.p99)}`, of(false), of(true)]);
+    rows.push([title, byType(run.load), of(false), of(true)]);
   };
   for (const s of r.scenarios) if (s.runs.socketworks) row(s.title, s.runs.socketworks);
   for (const run of r.connectorOnly.steady) row(`connector alone, ${run.load.spec.ratePerSecond}/s`, run);
@@ -411,9 +411,9 @@ function connectorAcksSection(r: BenchResult): string {
   return [
     '## Ack latency inside the connectors',
     '',
-    "The simulator measures each ack from its send to the ack's arrival. The connectors measure their own part: from the moment their event loop handles the frame to the ack written on the socket (`socketworks_connector_ack_latency_seconds`, read from their /metrics before and after the load). What the first has beyond the second was spent before a connector's event loop read the frame or after the ack left it: in the kernel, waiting for a core, and in the simulator's own event loop. The histogram gives bucket bounds (≤ the bucket's upper edge), not exact quantiles.",
+    "The simulator measures each ack from its send to the ack's arrival. The connectors measure their own part: from the moment their event loop handles the frame to the ack written on the socket (`socketworks_connector_ack_latency_seconds`, read from their /metrics before and after the load). App mentions and clicks are acked after the enqueue, slash commands wait for the handler's `ack()`: compare the simulator's events (and clicks) with the first connector column, its slash commands with the second. What the simulator's figure has beyond the connectors' was spent before a connector's event loop read the frame or after the ack left it: in the kernel, waiting for a core, and in the simulator's own event loop. The histogram gives bucket bounds (≤ the bucket's upper edge), not exact quantiles.",
     '',
-    table(['scenario', 'at the simulator: p50 / p99 (ms)', 'inside the connectors, ack after the enqueue: p50 / p99 (acks)', "inside the connectors, ack waiting for a handler's ack(): p50 / p99 (acks)"], rows),
+    table(['scenario', 'at the simulator: ack p99 events / interactive / slash (ms)', 'inside the connectors, ack after the enqueue: p50 / p99 (acks)', "inside the connectors, ack waiting for a handler's ack(): p50 / p99 (acks)"], rows),
     '',
   ].join('\n');
 }
