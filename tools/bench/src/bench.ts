@@ -9,6 +9,7 @@ import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/t
 import type { Mix } from './envelopes';
 import { ackSummaries, type AckHistogram } from './connector-acks';
 import { forkChild, type ForkedChild } from './ipc';
+import { workerQueueSpecs } from './worker-queues';
 import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
 import { machineInfo } from './machine';
 import { countFor, type Plan } from './plan';
@@ -63,9 +64,10 @@ export interface BenchOptions {
    */
   workerNice?: number;
   /**
-   * WORKER_QUEUES of the Socketworks workers in every scenario, the slow-handler one included
-   * (where it replaces the sizing rule's value). @defaultValue the worker's own default, and
-   * {@link slowHandlerQueues} for slow handlers
+   * WORKER_QUEUES of the Socketworks workers in the comparison scenarios and saturation, the
+   * slow-handler one included (where it replaces the sizing rule's value): one value for all, or
+   * one per worker separated by ";" (worker-queues.ts). Worker scaling keeps the worker's default.
+   * @defaultValue the worker's own default, and {@link slowHandlerQueues} for slow handlers
    */
   workerQueues?: string;
   /**
@@ -77,6 +79,9 @@ export interface BenchOptions {
   systems?: SystemName[];
   log?: (line: string) => void;
 }
+
+/** Worker processes in the comparison unless --workers says otherwise. */
+export const DEFAULT_WORKERS = 2;
 
 /** Slack's own redelivery timeout; the simulator's default. */
 const SIM_REDELIVERY_TIMEOUT_MS = 3000;
@@ -127,7 +132,7 @@ export class Bench {
     this.log = options.log ?? (() => undefined);
     this.connectors = options.connectors ?? 2;
     this.slackConnections = options.slackConnections ?? 2;
-    this.workers = options.workers ?? 2;
+    this.workers = options.workers ?? DEFAULT_WORKERS;
     this.workerNice = options.workerNice ?? 0;
     this.workerQueues = options.workerQueues;
     this.repeat = options.repeat ?? 1;
@@ -287,7 +292,8 @@ export class Bench {
       connectors: kind === 'connector' ? 1 : this.connectors,
       slackConnections: kind === 'connector' ? CONNECTOR_ONLY_SOCKETS : this.slackConnections,
       workers: kind === 'connector' ? 0 : (setup.workers ?? this.workers),
-      workerEnv: { WORKER_NICE: String(this.workerNice), ...(this.workerQueues ? { WORKER_QUEUES: this.workerQueues } : {}), ...setup.workerEnv },
+      workerEnv: { WORKER_NICE: String(this.workerNice), ...setup.workerEnv },
+      ...(this.workerQueues ? { perWorkerEnv: workerQueueSpecs(this.workerQueues).map((q) => ({ WORKER_QUEUES: q })) } : {}),
       benchAppModule: setup.benchAppModule,
     };
   }
@@ -453,7 +459,8 @@ export class Bench {
         offered: `${countFor(s.rate, s.seconds)} envelopes at ${s.rate}/s; every handler waits ${s.delayMs} ms before answering (worker WORKER_QUEUES=${queues})`,
         spec: this.spec(plan, { rate: s.rate, count: countFor(s.rate, s.seconds) }),
         setup: {
-          socketworks: { benchAppModule: true, workerEnv: { BENCH_HANDLER_DELAY_MS: String(s.delayMs), WORKER_QUEUES: queues } },
+          // --worker-queues, when given, reaches each worker through perWorkerEnv instead of the rule.
+          socketworks: { benchAppModule: true, workerEnv: { BENCH_HANDLER_DELAY_MS: String(s.delayMs), ...(this.workerQueues ? {} : { WORKER_QUEUES: queues }) } },
           bolt: { handlerEnv: { BENCH_HANDLER_DELAY_MS: String(s.delayMs) } },
         },
       });
@@ -581,7 +588,9 @@ export class Bench {
         ...this.socketworksOptions('socketworks', prefix, {}),
         workers,
         benchAppModule: true,
+        // The worker's own WORKER_QUEUES and priority: --worker-queues / --worker-nice are for the comparison.
         workerEnv: { BENCH_HANDLER_CPU_MS: String(s.cpuMs) },
+        perWorkerEnv: undefined,
       };
       await Promise.all([startConnectors(this.ctx, sim, options), startWorkers(this.ctx, sim, options)]);
       await waitForSockets(sim, options.slackConnections);

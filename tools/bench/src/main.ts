@@ -1,14 +1,14 @@
 // `npm run bench [-- options]`: runs the benchmark and writes bench-results/. See README.md.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseQueueServing } from '@socketworks/protocol';
 import { REPO_ROOT } from '@socketworks/testing';
-import { Bench, type BenchOptions } from './bench';
+import { Bench, DEFAULT_WORKERS, type BenchOptions } from './bench';
 import { writeOutputs } from './output';
 import { PLAN_PARTS, planNamed, restrictPlan } from './plan';
 import { MAX_REPEAT } from './repeats';
 import type { BenchResult, SystemName } from './result-types';
 import { evaluateTargets } from './targets';
+import { workerQueuesProblems } from './worker-queues';
 
 const USAGE = `usage: npm run bench [-- options]
   --quick                   reduced set, under two minutes
@@ -19,8 +19,10 @@ const USAGE = `usage: npm run bench [-- options]
   --sockets N               SLACK_CONNECTIONS: sockets the connectors hold together (default 2)
   --workers N               worker processes in the comparison (default 2)
   --worker-nice N           WORKER_NICE of those workers, 0-19 (default 0; 10 = the connectors' acks first)
-  --worker-queues SPEC      WORKER_QUEUES of those workers in every scenario, e.g. events:64,sync:32
-                            (default: the worker's; for slow handlers the sizing guide's rule)
+  --worker-queues SPEC      WORKER_QUEUES of those workers in the comparison scenarios and saturation:
+                            one value for all (events:64,sync:32) or one per worker separated by ';'
+                            ('events:64;interactive:32,commands:32,sync:32'); default: the worker's,
+                            and the sizing guide's rule for slow handlers
   --repeat N                run each comparison scenario N times per system, 1-${MAX_REPEAT} (default 1);
                             tables show the run with the median ack p99, the summary the range
   --systems a,b             socketworks,bolt (default both)
@@ -80,13 +82,9 @@ export function parseArgs(argv: string[]): CliOptions {
         bench.workerNice = n;
         break;
       }
-      case '--worker-queues': {
-        const spec = value();
-        const { problems } = parseQueueServing(spec);
-        if (problems.length > 0) throw new RangeError(`${arg}: ${problems.join('; ')}`);
-        bench.workerQueues = spec;
+      case '--worker-queues':
+        bench.workerQueues = value();
         break;
-      }
       case '--repeat': {
         const n = int(value(), arg);
         if (n > MAX_REPEAT) throw new RangeError(`${arg} must be at most ${MAX_REPEAT}`);
@@ -114,7 +112,12 @@ export function parseArgs(argv: string[]): CliOptions {
         throw new RangeError(`unknown option ${arg}\n${USAGE}`);
     }
   }
-  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  if (bench.workerQueues !== undefined) {
+    // Checked once every option is read: it depends on --workers.
+    const problems = workerQueuesProblems(bench.workerQueues, bench.workers ?? DEFAULT_WORKERS);
+    if (problems.length > 0) throw new RangeError(`--worker-queues: ${problems.join('; ')}`);
+  }
+  const command = `npm run bench${argv.length ? ` -- ${argv.map(shellWord).join(' ')}` : ''}`;
   const chosen = only ? restrictPlan(planNamed(plan), only) : planNamed(plan);
   return { bench: { ...bench, plan: chosen, command }, outDir, render };
 }
@@ -168,3 +171,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
+
+/** An argument as a shell would need it quoted, for the command echoed in the report. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}

@@ -147,7 +147,9 @@ test('workers behind the offered rate: the cores are named when the machine was 
   steady.machineBusyPct = 120;
   assert.match(concurrencyNote(r, steady), /with the default concurrency \(`events:32` × 2 workers = 64 jobs at once\).*concurrency, not CPU, was the limit/);
   r.config.workerQueues = 'events:100,sync:8';
-  assert.match(concurrencyNote(r, steady), /with the concurrency given \(`events:100` × 2 workers = 200 jobs at once\)/);
+  assert.match(concurrencyNote(r, steady), /with the `WORKER_QUEUES` given \(200 events jobs at once over 2 workers\)/);
+  r.config.workerQueues = 'events:300;interactive:8,commands:8,sync:8';
+  assert.match(concurrencyNote(r, steady), /with the `WORKER_QUEUES` given \(300 events jobs at once over 2 workers\)/, 'only the first worker serves events');
   r.config.workerQueues = 'sync:8';
   assert.equal(concurrencyNote(r, steady), '', 'no events slots to reason about when the workers serve no events');
   delete r.config.workerQueues;
@@ -161,8 +163,10 @@ test('--worker-queues is named in the header and in the sizing guide instead of 
   assert.match(renderMarkdown(r, []), /the slow-handler scenario used this rule/);
   r.config.workerQueues = 'events:64,sync:150';
   const md = renderMarkdown(r, []);
-  assert.match(md, /running the bundled example app with `WORKER_QUEUES=events:64,sync:150` \(given with --worker-queues, in every scenario\)/);
+  assert.match(md, /running the bundled example app with `WORKER_QUEUES=events:64,sync:150` \(given with --worker-queues: the comparison scenarios and saturation; worker scaling keeps the worker's default\)/);
   assert.match(md, /the slow-handler scenario used the `WORKER_QUEUES` given with --worker-queues instead/);
+  r.config.workerQueues = 'events:64; interactive:32,commands:32,sync:32';
+  assert.match(renderMarkdown(r, []), /with `WORKER_QUEUES` per worker \(worker-1 `events:64`, worker-2 `interactive:32,commands:32,sync:32`\)/);
 });
 
 test("the connectors' own ack figures stand next to the simulator's, in a section and in a missed ack target's why", () => {

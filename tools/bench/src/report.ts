@@ -1,7 +1,6 @@
 // bench-results/latest.md from a BenchResult: the machine and command first, then the targets, the
 // side-by-side table, saturation, the connector's own figures, worker scaling, resources, charts,
 // a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
-import { parseQueueServing } from '@socketworks/protocol';
 import type { ChartFile } from './charts';
 import { boundText } from './connector-acks';
 import type { LoadResult } from './load-types';
@@ -10,6 +9,7 @@ import { faultTotals, range, repeatsOf } from './repeats';
 import type { BenchResult, Measured, RepeatRun, SaturationRun, ScalingPoint, SystemName, SystemRun } from './result-types';
 import { answersPerWorkerCpuSecond, ceilingLimit, cpuSum } from './targets';
 import type { ProcessUsage } from './sampler';
+import { totalConcurrency, workerQueueSpecs } from './worker-queues';
 
 const SYSTEM_LABEL: Record<string, string> = { socketworks: 'Socketworks', bolt: 'Bolt (Socket Mode)', connector: 'one connector' };
 
@@ -101,7 +101,10 @@ function workerNiceNote(nice: number): string {
 }
 
 function workerQueuesNote(queues: string | undefined): string {
-  return queues ? ` with \`WORKER_QUEUES=${queues}\` (given with --worker-queues, in every scenario)` : '';
+  if (!queues) return '';
+  const specs = workerQueueSpecs(queues);
+  const given = specs.length === 1 ? `\`WORKER_QUEUES=${specs[0]}\`` : `\`WORKER_QUEUES\` per worker (${specs.map((q, i) => `worker-${i + 1} \`${q}\``).join(', ')})`;
+  return ` with ${given} (given with --worker-queues: the comparison scenarios and saturation; worker scaling keeps the worker's default)`;
 }
 
 function header(r: BenchResult): string {
@@ -452,13 +455,15 @@ export function concurrencyNote(r: BenchResult, steady: SystemRun): string {
     );
   }
   if (busiest >= 70) return '';
-  const given = r.config.workerQueues ? parseQueueServing(r.config.workerQueues).queues.find((q) => q.name === 'events')?.concurrency : DEFAULT_EVENTS_CONCURRENCY;
-  if (given === undefined) return '';
-  const slots = given * r.config.workers;
+  const slots = r.config.workerQueues ? totalConcurrency(r.config.workerQueues, 'events', r.config.workers) : DEFAULT_EVENTS_CONCURRENCY * r.config.workers;
+  if (slots === 0) return '';
   const jobMs = (slots / answered) * 1000;
+  const how = r.config.workerQueues
+    ? `the \`WORKER_QUEUES\` given (${slots} events jobs at once over ${r.config.workers} workers)`
+    : `the default concurrency (\`events:${DEFAULT_EVENTS_CONCURRENCY}\` × ${r.config.workers} workers = ${slots} jobs at once)`;
   return (
     `- **Worker concurrency**: at ${int(acked)}/s the workers answered only ${int(answered)}/s while using at most ${Math.round(busiest)}% of a core each: ` +
-    `with ${r.config.workerQueues ? 'the concurrency given' : 'the default concurrency'} (\`events:${given}\` × ${r.config.workers} workers = ${slots} jobs at once) one job took ≈ ${jobMs.toFixed(1)} ms of wall time (Redis round trips and the Web API call), so concurrency, not CPU, was the limit. ` +
+    `with ${how} one job took ≈ ${jobMs.toFixed(1)} ms of wall time (Redis round trips and the Web API call), so concurrency, not CPU, was the limit. ` +
     'Set concurrency per worker ≥ envelopes/s × job seconds ÷ workers, +50%.'
   );
 }

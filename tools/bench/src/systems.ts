@@ -101,6 +101,8 @@ export interface SocketworksOptions {
   workers: number;
   /** Extra env for workers (WORKER_QUEUES, BENCH_HANDLER_*); APP_MODULE is the bench app when a handler cost is set. */
   workerEnv?: Record<string, string>;
+  /** Env of worker k on top of `workerEnv`: entry k mod length (one WORKER_QUEUES per worker). */
+  perWorkerEnv?: Array<Record<string, string>> | undefined;
   /** Use the bench app module (handler cost from workerEnv) instead of the bundled example app. */
   benchAppModule?: boolean;
 }
@@ -137,6 +139,12 @@ function common(options: { redisUrl: string; queuePrefix: string }, apiUrl: stri
   };
 }
 
+/** The env of worker `index` (0-based) beyond what every worker gets. */
+export function workerEnvAt(options: Pick<SocketworksOptions, 'perWorkerEnv'>, index: number): Record<string, string> {
+  const list = options.perWorkerEnv;
+  return list && list.length > 0 ? list[index % list.length]! : {};
+}
+
 export async function startWorkers(ctx: Context, sim: SimHost, options: SocketworksOptions, first = 1): Promise<Array<{ proc: ServiceProcess; port: number }>> {
   const env = {
     ...common(options, sim.ready.apiUrl),
@@ -147,7 +155,7 @@ export async function startWorkers(ctx: Context, sim: SimHost, options: Socketwo
   return Promise.all(
     Array.from({ length: options.workers }, async (_, k) => {
       const name = `worker-${first + k}`;
-      const proc = spawnService({ name, entry: SERVICE_ENTRIES.worker, env });
+      const proc = spawnService({ name, entry: SERVICE_ENTRIES.worker, env: { ...env, ...workerEnvAt(options, first - 1 + k) } });
       ctx.registry.add(name, proc.child);
       ctx.sampler.trackPid(name, proc.child.pid ?? 0);
       await waitForServiceLog(proc, 'worker ready');
