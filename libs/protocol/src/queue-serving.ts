@@ -9,6 +9,17 @@ export interface QueueServing {
   concurrency: number;
 }
 
+/**
+ * Interactive, command and sync jobs answer a person who just clicked or typed, and mostly wait on
+ * the network; events are the bulk. Each process serves all four unless told otherwise.
+ *
+ * Event listeners mostly wait on Slack (a Web API call takes ~100 ms). With a 100 ms
+ * chat.postMessage in the simulator and 1,500 mentions streamed at 500/s (3 s), one worker's last
+ * answer came 16.9 s after the stream ended at `events:8` (about 75 answers/s) and 2.3 s after it
+ * at `events:32` (one run each). Listeners that burn CPU want less; the sizing guide says how much.
+ */
+export const DEFAULT_WORKER_QUEUES = 'events:32,interactive:16,commands:16,sync:16';
+
 /** Concurrency of an entry given without `:N`. */
 export const DEFAULT_QUEUE_CONCURRENCY = 8;
 export const MAX_QUEUE_CONCURRENCY = 1000;

@@ -2,7 +2,7 @@
 // them), parsed once in main.ts. A missing or malformed variable stops the process naming the
 // variable and the problem, never the value.
 import { z } from 'zod';
-import { parseQueueServing, QUEUE_NAMES, type QueueName, type QueueServing } from '@socketworks/protocol';
+import { DEFAULT_WORKER_QUEUES, parseQueueServing, QUEUE_NAMES, type QueueName, type QueueServing } from '@socketworks/protocol';
 import { ConfigError, env, loadConfig, type ConfigProblem } from '@socketworks/runtime';
 
 /**
@@ -12,17 +12,6 @@ import { ConfigError, env, loadConfig, type ConfigProblem } from '@socketworks/r
 export const SERVED_QUEUES = QUEUE_NAMES;
 export type ServedQueue = QueueName;
 export type { QueueServing };
-
-/**
- * Interactive, command and sync jobs answer a person who just clicked or typed, and mostly wait on
- * the network; events are the bulk. Each process serves all four unless told otherwise.
- *
- * Event listeners mostly wait on Slack (a Web API call takes ~100 ms). With a 100 ms
- * chat.postMessage in the simulator and 1,500 mentions streamed at 500/s (3 s), one worker's last
- * answer came 16.9 s after the stream ended at `events:8` (about 75 answers/s) and 2.3 s after it
- * at `events:32` (one run each). Listeners that burn CPU want less; the sizing guide says how much.
- */
-export const DEFAULT_WORKER_QUEUES = 'events:32,interactive:16,commands:16,sync:16';
 
 /** `events:8,interactive:16` → [{ name, concurrency }]. Problems name the entry's position only. */
 const workerQueues = z.preprocess(

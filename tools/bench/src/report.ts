@@ -1,6 +1,7 @@
 // bench-results/latest.md from a BenchResult: the machine and command first, then the targets, the
 // side-by-side table, saturation, the connector's own figures, worker scaling, resources, charts,
 // a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
+import { DEFAULT_WORKER_QUEUES } from '@socketworks/protocol';
 import type { ChartFile } from './charts';
 import { boundText } from './connector-acks';
 import type { LoadResult } from './load-types';
@@ -433,8 +434,6 @@ function perEnvelopeCpuMs(run: SystemRun | undefined, filter: (u: ProcessUsage) 
   return (cpuSum(run.usage, filter) / 100 / rate) * 1000;
 }
 
-/** The worker's default `events` concurrency (services/worker: WORKER_QUEUES default `events:32,…`). */
-export const DEFAULT_EVENTS_CONCURRENCY = 32;
 
 /**
  * When the workers fell behind, what held them: the machine's cores when it was CPU-bound (the
@@ -455,12 +454,12 @@ export function concurrencyNote(r: BenchResult, steady: SystemRun): string {
     );
   }
   if (busiest >= 70) return '';
-  const slots = r.config.workerQueues ? totalConcurrency(r.config.workerQueues, 'events', r.config.workers) : DEFAULT_EVENTS_CONCURRENCY * r.config.workers;
+  const slots = totalConcurrency(r.config.workerQueues ?? DEFAULT_WORKER_QUEUES, 'events', r.config.workers);
   if (slots === 0) return '';
   const jobMs = (slots / answered) * 1000;
   const how = r.config.workerQueues
     ? `the \`WORKER_QUEUES\` given (${slots} events jobs at once over ${r.config.workers} workers)`
-    : `the default concurrency (\`events:${DEFAULT_EVENTS_CONCURRENCY}\` × ${r.config.workers} workers = ${slots} jobs at once)`;
+    : `the default concurrency (\`events:${slots / r.config.workers}\` × ${r.config.workers} workers = ${slots} jobs at once)`;
   return (
     `- **Worker concurrency**: at ${int(acked)}/s the workers answered only ${int(answered)}/s while using at most ${Math.round(busiest)}% of a core each: ` +
     `with ${how} one job took ≈ ${jobMs.toFixed(1)} ms of wall time (Redis round trips and the Web API call), so concurrency, not CPU, was the limit. ` +

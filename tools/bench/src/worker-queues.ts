@@ -20,9 +20,10 @@ export function workerQueueSpecs(raw: string): string[] {
 export function workerQueuesProblems(raw: string, workers: number): string[] {
   const specs = workerQueueSpecs(raw);
   if (specs.length === 0) return ['give a value such as events:64,sync:32'];
-  const problems = specs.flatMap((spec, i) => parseQueueServing(spec).problems.map((p) => (specs.length > 1 ? `worker ${i + 1}: ${p}` : p)));
+  const parsed = specs.map(parseQueueServing);
+  const problems = parsed.flatMap((p, i) => p.problems.map((problem) => (specs.length > 1 ? `worker ${i + 1}: ${problem}` : problem)));
   if (specs.length > 1 && specs.length !== workers) problems.push(`${specs.length} values for ${workers} workers: give one value, or one per worker (--workers)`);
-  const served = new Set(specs.flatMap((spec) => parseQueueServing(spec).queues.map((q) => q.name)));
+  const served = new Set(parsed.flatMap((p) => p.queues.map((q) => q.name)));
   const missing = QUEUE_NAMES.filter((q) => !served.has(q));
   if (problems.length === 0 && missing.length > 0) problems.push(`no worker serves ${missing.join(', ')}: the load has envelopes for every queue`);
   return problems;
