@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { buildCharts } from './charts';
 import { compactResult, timestampName } from './output';
 import { concurrencyNote, ms, renderMarkdown, table } from './report';
+import type { ScalingPoint } from './result-types';
 import { sampleResult } from './sample-result';
 import { ceilingLimit, cpuPerEnvelopeNote, evaluateTargets } from './targets';
 
@@ -10,6 +11,13 @@ function withTargets(overrides?: Parameters<typeof sampleResult>[0]) {
   const r = sampleResult(overrides);
   r.targets = evaluateTargets(r);
   return r;
+}
+
+
+/** A worker-scaling point: `workers` processes at `cpu` % of a core each, Redis at 8%. */
+function scalingAt(r: ReturnType<typeof sampleResult>, workers: number, perSecond: number, cpu: number[], machineBusyPct: number): ScalingPoint {
+  const usage = [...cpu.map((pct, k) => ({ name: `worker-${k + 1}`, pid: 1, cpuAvgPct: pct, cpuPeakPct: pct, rssPeakMb: 100 })), { name: 'redis', pid: 1, cpuAvgPct: 8, cpuPeakPct: 8, rssPeakMb: 30 }];
+  return { ...r.scaling.points[0]!, workers, throughputPerSecond: perSecond, usage, machineBusyPct };
 }
 
 test('table: header, separator, one line per row, pipes escaped', () => {
@@ -186,16 +194,39 @@ test("the connectors' own ack figures stand next to the simulator's, in a sectio
 
 test('worker scaling: answers per second of worker CPU, in the table and in a missed target\'s why', () => {
   const r = sampleResult();
-  const cpu = (n: number, pct: number) => Array.from({ length: n }, (_, k) => ({ name: `worker-${k + 1}`, pid: 1, cpuAvgPct: pct, cpuPeakPct: pct, rssPeakMb: 100 }));
-  const at = (workers: number, perSecond: number, pct: number) => ({ ...r.scaling.points[0]!, workers, throughputPerSecond: perSecond, usage: [...cpu(workers, pct), { name: 'redis', pid: 1, cpuAvgPct: 8, cpuPeakPct: 8, rssPeakMb: 30 }] });
   // The 13:54 UTC run's figures: 1 worker at 102% of a core, 2 at 79% each, 4 at ~41% each.
-  r.scaling.points = [at(1, 361, 102), at(2, 483, 79), at(4, 444, 41)];
+  r.scaling.points = [scalingAt(r, 1, 361, [102], 120), scalingAt(r, 2, 483, [79, 79], 195), scalingAt(r, 4, 444, [41, 41, 41, 41], 198)];
   r.targets = evaluateTargets(r);
   const scaling = r.targets.find((t) => t.id === 'worker-scaling')!;
+  // Two workers are at the cores' limit with the cost per answer held (86%); four are not: 76%.
   assert.equal(scaling.pass, false);
+  assert.match(scaling.why!, /^short of linear, and not explained by a limit alone: 4 workers 31% of linear with the cores at their limit \(machine 198% busy of 200%\), 76% of one worker's answers per CPU-second;/);
+  assert.doesNotMatch(scaling.why!, /alone: 2 workers/);
   assert.match(scaling.why!, /; answers per second of worker CPU, by workers: 1: 354 \(100%\), 2: 306 \(86%\), 4: 271 \(76%\)$/);
   const md = renderMarkdown(r, []);
   assert.match(md, /\| 2 \| 483 \| 67% \| 306 \(86%\) \|/);
+});
+
+test('worker scaling: below linear only where the cores ran out, at the same cost per answer, is close to linear', () => {
+  const r = sampleResult();
+  // The 15:45 UTC run's figures.
+  r.scaling.points = [scalingAt(r, 1, 371, [103], 122.1), scalingAt(r, 2, 583, [85, 86], 196.4), scalingAt(r, 4, 616, [43, 44, 44, 44], 199.6)];
+  const scaling = evaluateTargets(r).find((t) => t.id === 'worker-scaling')!;
+  assert.equal(scaling.pass, true);
+  assert.equal(scaling.measured, '1: 371/s (100% of linear); 2: 583/s (79% of linear); 4: 616/s (42% of linear)');
+  assert.match(scaling.why!, /^below linear only at a limit, where each second of worker CPU still answered ≥ 80% of one worker's: 2 workers 79% of linear with the cores at their limit \(machine 196\.4% busy of 200%\), 95% of one worker's answers per CPU-second; 4 workers 42% /);
+
+  // The same throughput with the machine far from busy: the workers, not the cores, fell short.
+  r.scaling.points[1] = { ...r.scaling.points[1]!, machineBusyPct: 120 };
+  const idle = evaluateTargets(r).find((t) => t.id === 'worker-scaling')!;
+  assert.equal(idle.pass, false);
+  assert.match(idle.why!, /^short of linear, and not explained by a limit alone: 2 workers 79% of linear with no limit reached \(machine 120% busy\), 95% of one worker's answers per CPU-second/);
+
+  // Redis at a full core is a limit too, judged the same way.
+  r.scaling.points[1] = { ...r.scaling.points[1]!, usage: r.scaling.points[1]!.usage.map((u) => (u.name === 'redis' ? { ...u, cpuAvgPct: 97 } : u)) };
+  const redis = evaluateTargets(r).find((t) => t.id === 'worker-scaling')!;
+  assert.equal(redis.pass, true);
+  assert.match(redis.why!, /2 workers 79% of linear with Redis at its limit \(97% of a core\)/);
 });
 
 test("a missed ceiling target's why reads as sentences: no doubled full stops", () => {

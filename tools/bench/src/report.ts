@@ -8,7 +8,7 @@ import type { LoadResult } from './load-types';
 import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
 import type { BenchResult, Measured, RepeatRun, SaturationRun, ScalingPoint, SystemName, SystemRun } from './result-types';
-import { answersPerWorkerCpuSecond, ceilingLimit, cpuSum } from './targets';
+import { CORES_LIMIT_SHARE, LINEAR_EFFICIENCY, REDIS_LIMIT_PCT, answersPerWorkerCpuSecond, ceilingLimit, cpuSum } from './targets';
 import type { ProcessUsage } from './sampler';
 import { totalConcurrency, workerQueueSpecs } from './worker-queues';
 
@@ -357,7 +357,7 @@ function scalingSection(r: BenchResult): string {
   return [
     '## Worker scaling',
     '',
-    `Socketworks only. ${int(base.envelopes)} envelopes are enqueued through the connector while the queues are paused; the workers start, report ready, the queues are resumed, and answers are timed from the first to the last. Every handler spends a fixed ${r.scaling.handlerCpuMs} ms of CPU, then answers as the example app does. Answers per second of worker CPU (answers/s ÷ the workers' summed CPU in cores) tell a cost per answer that grows with more workers from CPU the workers could not get.`,
+    `Socketworks only. ${int(base.envelopes)} envelopes are enqueued through the connector while the queues are paused; the workers start, report ready, the queues are resumed, and answers are timed from the first to the last. Every handler spends a fixed ${r.scaling.handlerCpuMs} ms of CPU, then answers as the example app does. Answers per second of worker CPU (answers/s ÷ the workers' summed CPU in cores) tell a cost per answer that grows with more workers from CPU the workers could not get. The target's verdict takes each row after the first as close to linear when it reaches ${Math.round(LINEAR_EFFICIENCY * 100)}% of linear, or when the cores or Redis were at their limit (machine ≥ ${Math.round(CORES_LIMIT_SHARE * 100)}% busy, Redis ≥ ${REDIS_LIMIT_PCT}% of a core) and a second of worker CPU still answered ≥ ${Math.round(LINEAR_EFFICIENCY * 100)}% of what it did with one worker: the shortfall is then the limit's, not the workers'.`,
     '',
     table(
       ['workers', 'answers/s', '% of linear', 'answers per second of worker CPU (% of the first row)', 'drain time', 'machine busy (of ' + r.machine.nproc * 100 + '%)', 'CPU % / peak RSS per process'],
