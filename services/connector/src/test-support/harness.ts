@@ -44,28 +44,35 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const redisUrl = options.redisUrl ?? sharedRedisUrl;
   const prefix = uniquePrefix(options.name);
   const sim = await SlackSim.start({ redeliveryTimeoutMs: 1000, ...options.sim });
-  options.beforeConnector?.(sim);
-  const logs = captureLogs({ level: options.logLevel ?? 'debug', secrets: [TEST_APP_TOKEN] });
-  const config = loadConnectorConfig({
-    SLACK_APP_TOKEN: TEST_APP_TOKEN,
-    SLACK_API_URL: sim.apiUrl,
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
-    METRICS_PORT: '0',
-    METRICS_HOST: '127.0.0.1',
-    ...options.env,
-  });
-  let connector: Connector;
+  // Whatever fails from here on (a bad env in the test, a connector that does not start or never
+  // connects) stops what was started: a simulator left listening keeps the test file from exiting.
+  let connector: Connector | undefined;
+  let config: ConnectorConfig;
+  let logs: LogCapture;
   try {
+    options.beforeConnector?.(sim);
+    logs = captureLogs({ level: options.logLevel ?? 'debug', secrets: [TEST_APP_TOKEN] });
+    config = loadConnectorConfig({
+      SLACK_APP_TOKEN: TEST_APP_TOKEN,
+      SLACK_API_URL: sim.apiUrl,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      ...options.env,
+    });
     connector = await startConnector(config, { logger: logs.logger, ...options.deps });
+    const sockets = options.waitForSockets ?? config.SLACK_CONNECTIONS;
+    if (sockets > 0) {
+      const started = connector;
+      await waitFor(() => started.slots.connectedSlots() >= sockets, { timeoutMs: 10000, message: `${sockets} connector socket(s)` });
+    }
   } catch (err) {
+    await connector?.stop();
     await sim.close();
     throw err;
   }
-  const sockets = options.waitForSockets ?? config.SLACK_CONNECTIONS;
-  if (sockets > 0) {
-    await waitFor(() => connector.slots.connectedSlots() >= sockets, { timeoutMs: 10000, message: `${sockets} connector socket(s)` });
-  }
+  const running = connector;
   const jobs = async (name: QueueName) => {
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const queue = new Queue(name, { connection, prefix: bullPrefix(prefix) });
@@ -79,14 +86,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
   return {
     sim,
-    connector,
+    connector: running,
     config,
     logs,
     prefix,
     redisUrl,
     jobs,
     close: async () => {
-      await connector.stop();
+      await running.stop();
       await sim.close();
       await deleteKeys(redisUrl, `{${prefix}}*`);
     },
