@@ -57,6 +57,7 @@ test('the panels an operator looks for are there', () => {
   const exprs = (title: RegExp) => (find(title)?.targets ?? []).map((t) => t.expr).join('\n');
   assert.match(exprs(/^Ack latency p50 \/ p99$/), /histogram_quantile\(0\.5,.*socketworks_connector_ack_latency_seconds_bucket\{awaited="false"\}[\s\S]*histogram_quantile\(0\.99,.*socketworks_connector_ack_latency_seconds_bucket\{awaited="false"\}/);
   assert.match(exprs(/^Ack latency p50 \/ p99$/), /histogram_quantile\(0\.99,.*socketworks_connector_ack_latency_seconds_bucket\{awaited="true"\}/, "the acks that wait for a handler have a line of their own");
+  assert.match(exprs(/^Ack latency p50 \/ p99$/), /histogram_quantile\(0\.99,.*socketworks_connector_enqueue_duration_seconds_bucket/, 'the Redis round trip next to the acks');
   assert.match(exprs(/^Ack latency p99$/), /socketworks_connector_ack_latency_seconds_bucket\{awaited="false"\}/);
   assert.match(exprs(/^Envelopes \/ s by type$/), /sum by \(type\) \(rate\(socketworks_connector_envelopes_total/);
   assert.match(exprs(/^Sockets per slot$/), /sum by \(slot\) \(socketworks_connector_sockets_open\)/);

@@ -9,6 +9,8 @@ export interface ConnectorMetrics {
   ackFailures: Counter<'type'>;
   /** `awaited`: whether the ack waited for a handler's `ack()` answer (sync lane), else it followed the enqueue. */
   ackLatency: Histogram<'type' | 'awaited'>;
+  /** Job sent to Redis → Redis confirmed it (the EXISTS + add round trip as the connector saw it), by queue. */
+  enqueueDuration: Histogram<'queue'>;
   enqueueFailures: Counter<'type'>;
   framesRejected: Counter<'code'>;
   redeliveries: Counter;
@@ -75,6 +77,14 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
       help:
         'From frame receipt to ack written on the socket, by envelope type and awaited: "true" when the ack waited for the handler\'s ack() answer (sync lane: slash commands, block_suggestion, view_submission; up to SYNC_ACK_BUDGET_MS), "false" when it followed the enqueue.',
       labelNames: ['type', 'awaited'],
+      buckets: ACK_LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    enqueueDuration: new Histogram({
+      name: 'socketworks_connector_enqueue_duration_seconds',
+      help:
+        'From sending a job to Redis to Redis confirming it (the EXISTS + add round trip, including any wait for the connector\'s own event loop to read the reply), by queue. Successful enqueues only: failures are in socketworks_connector_enqueue_failures_total.',
+      labelNames: ['queue'],
       buckets: ACK_LATENCY_BUCKETS_SECONDS,
       registers,
     }),

@@ -221,6 +221,7 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
       connectionId: source.connectionId,
       ...(plan.kind === 'wait' ? { replyTo: plan.replyTo, replyBy: plan.replyBy } : {}),
     });
+    const started = process.hrtime.bigint();
     const existed = this.options.redis.exists(queue.toKey(jobId)).then(
       (n) => n > 0,
       // The add below decides the envelope's fate; a failed EXISTS only loses one count.
@@ -232,6 +233,7 @@ export class EnvelopeIngestor extends EventEmitter<EnvelopeIngestorEvents> {
     } catch (err) {
       throw new EnqueueError(`could not add job ${jobId} to queue ${queueName}`, { cause: err });
     }
+    this.options.metrics.enqueueDuration.observe({ queue: queueName }, Number(process.hrtime.bigint() - started) / 1e9);
     return existed;
   }
 

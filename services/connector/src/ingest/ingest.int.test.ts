@@ -4,7 +4,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload, blockActionsPayload, slashCommandPayload, VERIFICATION_TOKEN, viewClosedPayload, viewSubmissionPayload } from '@socketworks/slack-sim';
 import { waitFor } from '@socketworks/testing';
-import { metricValue } from '../test-support/log-capture';
+import { histogramCount, metricValue } from '../test-support/log-capture';
 import { startHarness, type Harness } from '../test-support/harness';
 
 let h: Harness;
@@ -47,6 +47,7 @@ test('1,000 app_mentions streamed at 200/s: 1,000 acks, 1,000 jobs with the righ
   }
   assert.ok(!JSON.stringify(jobs).includes(VERIFICATION_TOKEN));
   assert.equal(h.sim.deliveries().filter((d) => ids.has(d.envelopeId) && d.retryAttempt > 0).length, 0, 'nothing needed a redelivery');
+  assert.equal(await histogramCount(h.connector.registry, 'socketworks_connector_enqueue_duration_seconds', { queue: 'events' }), 1000, 'one enqueue timed per job');
   const latencies = acks.map((a) => a.latencyMs!).sort((a, b) => a - b);
   t.diagnostic(`sim-observed ack latency over 1,000 events: p50 ${latencies[500]!.toFixed(2)} ms, p99 ${latencies[990]!.toFixed(2)} ms, max ${latencies[999]!.toFixed(2)} ms`);
   assert.ok(latencies[999]! < 3000);
@@ -116,4 +117,6 @@ test('slash commands and interactive payloads go to the sync lane; with no worke
   assert.equal(commandJob.data.reply_to, h.connector.sync.channel);
   assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_acks_total', { type: 'slash_commands' }), 1);
   assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_sync_answers_total', { outcome: 'late' }), 2);
+  const enqueues = (queue: string) => histogramCount(h.connector.registry, 'socketworks_connector_enqueue_duration_seconds', { queue });
+  assert.deepEqual([await enqueues('sync'), await enqueues('interactive'), await enqueues('events')], [3, 1, 0], 'enqueue round trips timed by queue');
 });

@@ -8,7 +8,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload } from '@socketworks/slack-sim';
 import { startPrivateRedis, waitFor, type PrivateRedis } from '@socketworks/testing';
-import { metricValue } from '../test-support/log-capture';
+import { histogramCount, metricValue } from '../test-support/log-capture';
 import { startHarness, type Harness } from '../test-support/harness';
 
 let redis: PrivateRedis;
@@ -129,6 +129,33 @@ test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), 
     // The add reached Redis after all (it ran when the server woke): the redelivery is a duplicate.
     assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total')) >= duplicatesBefore + 1);
     assert.equal((await h.jobs('events')).filter((j) => j.id === `ev-${injected.eventId}`).length, 1);
+  } finally {
+    admin.disconnect();
+  }
+});
+
+test('a Redis that stalls for 300 ms: the enqueue waits it out within the timeout, and its round trip is what the enqueue histogram shows', { timeout: 30000 }, async () => {
+  h = await startHarness({ name: 'stall', redisUrl: redis.url, sim: { redeliveryTimeoutMs: 5000 }, env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '2000' } });
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const name = 'socketworks_connector_enqueue_duration_seconds';
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGSTOP');
+    let injected;
+    try {
+      injected = h.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis stalls' }) });
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const harness = h;
+    await waitFor(() => harness.sim.acks().some((a) => a.envelopeId === injected.envelopeId), { timeoutMs: 5000, message: 'the ack' });
+    assert.equal(await histogramCount(h.connector.registry, name, { queue: 'events' }), 1);
+    assert.equal(await metricValue(h.connector.registry, name, { queue: 'events', le: '0.25' }), 0, 'the stall is in the round trip');
+    assert.equal(await metricValue(h.connector.registry, name, { queue: 'events', le: '2.5' }), 1);
+    assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' }), 0);
   } finally {
     admin.disconnect();
   }
