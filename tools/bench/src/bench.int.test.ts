@@ -74,6 +74,10 @@ function checkRun(run: SystemRun | undefined, where: string, expectAnswers: bool
     const counted = run.connectorAcks.reduce((n, a) => n + a.count, 0);
     const f = run.load.frames;
     if (f.unacked === 0 && f.duplicateAcks === 0) assert.equal(counted, f.acked, `${where}: the connectors counted exactly the acks the simulator received in the load`);
+    // Every ack followed one successful enqueue (a redelivery's enqueue finds its job and is timed too).
+    const enqueued = run.connectorEnqueue?.count ?? 0;
+    if (f.unacked === 0 && f.duplicateAcks === 0 && f.redelivered === 0) assert.equal(enqueued, counted, `${where}: one enqueue round trip timed per ack`);
+    else assert.ok(enqueued >= counted, `${where}: an enqueue round trip timed for every ack`);
   }
 }
 

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { createQueues } from '@socketworks/runtime';
 import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
 import type { Mix } from './envelopes';
-import { ackSummaries, type AckHistogram } from './connector-acks';
+import { ackSummaries, enqueueSummary, type AckHistogram } from './connector-acks';
 import { forkChild, type ForkedChild } from './ipc';
 import { workerQueueSpecs } from './worker-queues';
 import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
@@ -319,12 +319,14 @@ export class Bench {
     const eventLoopMs = { ...(await sys.lag()), sim: load.simEventLoopMs };
     const acksAfter = await this.connectorAcks(sys);
     const connectorAcks = acksBefore && acksAfter ? ackSummaries(acksBefore, acksAfter) : undefined;
+    const connectorEnqueue = acksBefore && acksAfter ? enqueueSummary(acksBefore, acksAfter) : undefined;
     return {
       load,
       eventLoopMs,
       serviceLogs: sys.logs(),
       ...(queuePeaks ? { queuePeaks } : {}),
       ...(connectorAcks ? { connectorAcks } : {}),
+      ...(connectorEnqueue ? { connectorEnqueue } : {}),
       ...this.usage(load.startedAt, load.endedAt),
     };
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ackSummaries, boundText, connectorAcksText, parseAckHistogram, sumHistograms } from './connector-acks';
+import { ackSummaries, boundText, connectorAcksText, enqueueSummary, parseAckHistogram, sumHistograms } from './connector-acks';
 
 const metrics = (buckets: Record<string, [number, number, number, number]>) =>
   [
@@ -46,4 +46,28 @@ test('bucket edges are written as they are: fractions kept, thousands grouped', 
   assert.equal(boundText(0.0025 * 1000), '≤ 2.5 ms');
   assert.equal(boundText(2500), '≤ 2,500 ms');
   assert.equal(boundText(null), '> 2.5 s');
+});
+
+test('the enqueue round trip is read from its own histogram, every queue summed, and kept apart from the acks', () => {
+  const enqueue = (events: [number, number, number, number], sync: [number, number, number, number]) =>
+    Object.entries({ events, sync })
+      .flatMap(([queue, [le1ms, le5ms, le250ms, inf]]) => [
+        `socketworks_connector_enqueue_duration_seconds_bucket{le="0.001",queue="${queue}"} ${le1ms}`,
+        `socketworks_connector_enqueue_duration_seconds_bucket{le="0.005",queue="${queue}"} ${le5ms}`,
+        `socketworks_connector_enqueue_duration_seconds_bucket{le="0.25",queue="${queue}"} ${le250ms}`,
+        `socketworks_connector_enqueue_duration_seconds_bucket{le="+Inf",queue="${queue}"} ${inf}`,
+        `socketworks_connector_enqueue_duration_seconds_sum{queue="${queue}"} 0.5`,
+      ])
+      .join('\n');
+  const acks = metrics({ 'type="events_api",awaited="false"': [0, 0, 0, 0] });
+  const before = parseAckHistogram(`${acks}\n${enqueue([0, 0, 0, 0], [0, 0, 0, 0])}`);
+  // 100 enqueues: 60 within 1 ms, 99 within 5 ms, all within 250 ms.
+  const after = parseAckHistogram(`${metrics({ 'type="events_api",awaited="false"': [60, 99, 100, 100] })}\n${enqueue([55, 90, 90, 90], [5, 9, 10, 10])}`);
+  assert.deepEqual(enqueueSummary(before, after), { count: 100, p50LeMs: 1, p99LeMs: 5 });
+  assert.deepEqual(ackSummaries(before, after), [{ awaited: false, count: 100, p50LeMs: 1, p99LeMs: 5 }], 'the enqueue series is not an ack series');
+  assert.equal(enqueueSummary(after, after), undefined);
+  assert.equal(
+    connectorAcksText(ackSummaries(before, after), enqueueSummary(before, after)),
+    'after the enqueue p50 ≤ 1 ms, p99 ≤ 5 ms (100 acks); the enqueue round trip inside them (job sent → Redis confirmed it) p50 ≤ 1 ms, p99 ≤ 5 ms (100 enqueues)',
+  );
 });

@@ -190,6 +190,17 @@ test("the connectors' own ack figures stand next to the simulator's, in a sectio
   assert.match(md, /\| Steady 2,000\/s \| 40\.0 \/ – \/ – \| ≤ 0\.5 ms \/ ≤ 5 ms \(3,800\) \| ≤ 25 ms \/ ≤ 100 ms \(200\) \|/);
   const why = evaluateTargets(r).find((t) => t.id === 'ack-p99-2000')!.why!;
   assert.match(why, /inside the connectors \(frame handled → ack written, their own histogram\): after the enqueue p50 ≤ 0\.5 ms, p99 ≤ 5 ms \(3,800 acks\); waiting for a handler's ack\(\) p50 ≤ 25 ms, p99 ≤ 100 ms \(200 acks\)/);
+  assert.doesNotMatch(md, /enqueue round trip/, 'results without the enqueue histogram have no such column');
+
+  // With the enqueue round trip: a column of its own (– where a run has none) and a clause in the why.
+  steady.connectorEnqueue = { count: 4000, p50LeMs: 0.25, p99LeMs: 2.5 };
+  const withEnqueue = renderMarkdown(r, []);
+  assert.match(withEnqueue, /\| inside the connectors, the enqueue round trip: p50 \/ p99 \(enqueues\) \|/);
+  assert.match(withEnqueue, /\| Steady 2,000\/s \| 40\.0 \/ – \/ – \| ≤ 0\.5 ms \/ ≤ 5 ms \(3,800\) \| ≤ 25 ms \/ ≤ 100 ms \(200\) \| ≤ 0\.25 ms \/ ≤ 2\.5 ms \(4,000\) \|/);
+  assert.match(
+    evaluateTargets(r).find((t) => t.id === 'ack-p99-2000')!.why!,
+    /\(200 acks\); the enqueue round trip inside them \(job sent → Redis confirmed it\) p50 ≤ 0\.25 ms, p99 ≤ 2\.5 ms \(4,000 enqueues\)/,
+  );
 });
 
 test('worker scaling: answers per second of worker CPU, in the table and in a missed target\'s why', () => {

@@ -3,7 +3,7 @@
 // a sizing guide and how every figure was measured. Pure: the same JSON gives the same Markdown.
 import { DEFAULT_WORKER_QUEUES } from '@socketworks/protocol';
 import type { ChartFile } from './charts';
-import { boundText } from './connector-acks';
+import { boundText, type BucketSummary } from './connector-acks';
 import type { LoadResult } from './load-types';
 import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
@@ -399,25 +399,36 @@ function resourcesSection(r: BenchResult): string {
 
 /** Sim-measured ack latency next to what the connectors measured themselves, per Socketworks load. */
 function connectorAcksSection(r: BenchResult): string {
-  const rows: string[][] = [];
-  const row = (title: string, run: SystemRun) => {
-    const acks = run.connectorAcks;
-    if (!acks || acks.length === 0) return;
-    const of = (awaited: boolean) => {
-      const a = acks.find((x) => x.awaited === awaited);
-      return a ? `${boundText(a.p50LeMs)} / ${boundText(a.p99LeMs)} (${int(a.count)})` : '–';
-    };
-    rows.push([title, byType(run.load), of(false), of(true)]);
-  };
-  for (const s of r.scenarios) if (s.runs.socketworks) row(s.title, s.runs.socketworks);
-  for (const run of r.connectorOnly.steady) row(`connector alone, ${run.load.spec.ratePerSecond}/s`, run);
-  if (rows.length === 0) return '';
+  const runs: Array<[string, SystemRun]> = [
+    ...r.scenarios.flatMap((s): Array<[string, SystemRun]> => (s.runs.socketworks ? [[s.title, s.runs.socketworks]] : [])),
+    ...r.connectorOnly.steady.map((run): [string, SystemRun] => [`connector alone, ${run.load.spec.ratePerSecond}/s`, run]),
+  ].filter(([, run]) => (run.connectorAcks?.length ?? 0) > 0);
+  if (runs.length === 0) return '';
+  // Results from before the connectors timed their enqueues have no such column.
+  const withEnqueue = runs.some(([, run]) => run.connectorEnqueue);
+  const bounds = (s: BucketSummary | undefined) => (s ? `${boundText(s.p50LeMs)} / ${boundText(s.p99LeMs)} (${int(s.count)})` : '–');
+  const rows = runs.map(([title, run]) => {
+    const of = (awaited: boolean) => bounds(run.connectorAcks!.find((x) => x.awaited === awaited));
+    return [title, byType(run.load), of(false), of(true), ...(withEnqueue ? [bounds(run.connectorEnqueue)] : [])];
+  });
+  const enqueueText = withEnqueue
+    ? " The last column is the enqueue inside both (`socketworks_connector_enqueue_duration_seconds`: the job sent to Redis → Redis confirmed it, including any wait for the connector's event loop to read the reply); what an after-enqueue ack has beyond it is the connector's own work on the frame and the ack."
+    : '';
   return [
     '## Ack latency inside the connectors',
     '',
-    "The simulator measures each ack from its send to the ack's arrival. The connectors measure their own part: from the moment their event loop handles the frame to the ack written on the socket (`socketworks_connector_ack_latency_seconds`, read from their /metrics before and after the load). App mentions and clicks are acked after the enqueue, slash commands wait for the handler's `ack()`: compare the simulator's events (and clicks) with the first connector column, its slash commands with the second. What the simulator's figure has beyond the connectors' was spent before a connector's event loop read the frame or after the ack left it: in the kernel, waiting for a core, and in the simulator's own event loop. The histogram gives bucket bounds (≤ the bucket's upper edge), not exact quantiles.",
+    `The simulator measures each ack from its send to the ack's arrival. The connectors measure their own part: from the moment their event loop handles the frame to the ack written on the socket (\`socketworks_connector_ack_latency_seconds\`, read from their /metrics before and after the load). App mentions and clicks are acked after the enqueue, slash commands wait for the handler's \`ack()\`: compare the simulator's events (and clicks) with the first connector column, its slash commands with the second.${enqueueText} What the simulator's figure has beyond the connectors' was spent before a connector's event loop read the frame or after the ack left it: in the kernel, waiting for a core, and in the simulator's own event loop. The histogram gives bucket bounds (≤ the bucket's upper edge), not exact quantiles.`,
     '',
-    table(['scenario', 'at the simulator: ack p99 events / interactive / slash (ms)', 'inside the connectors, ack after the enqueue: p50 / p99 (acks)', "inside the connectors, ack waiting for a handler's ack(): p50 / p99 (acks)"], rows),
+    table(
+      [
+        'scenario',
+        'at the simulator: ack p99 events / interactive / slash (ms)',
+        'inside the connectors, ack after the enqueue: p50 / p99 (acks)',
+        "inside the connectors, ack waiting for a handler's ack(): p50 / p99 (acks)",
+        ...(withEnqueue ? ['inside the connectors, the enqueue round trip: p50 / p99 (enqueues)'] : []),
+      ],
+      rows,
+    ),
     '',
   ].join('\n');
 }
@@ -511,7 +522,7 @@ function methodSection(r: BenchResult): string {
     '- **frames sent / acked / unacked**: envelope frames written by the simulator (redeliveries included) and how many got an ack (`sent = acked + unacked`).',
     '- **envelopes injected / acked / answered**: each injected envelope followed through all its deliveries. *Lost* = delivered, but never acked and never answered by the end of the settle time; *never delivered* = still held by the simulator at the end because no socket was open. *Handled twice* = answered more than once. *Redelivered* = redelivery frames the simulator sent (events not acked within ' + `${r.config.simRedeliveryTimeoutMs / 1000} s, as Slack does). *Waited for a socket* = deliveries that found no open socket and queued in the simulator.`,
     '- **ack latency**: simulator send → ack received, per frame, on the simulator\'s monotonic clock. *inject → ack* (charts) also counts time waiting for a socket and redeliveries.',
-    "- **ack latency inside the connectors** (Socketworks): each connector's `socketworks_connector_ack_latency_seconds` histogram (its event loop handles the frame → the ack is written), read from its /metrics right before and after the load and subtracted, summed over the connectors, apart for acks that waited for a handler's `ack()`; quantiles as the upper edge of their bucket.",
+    "- **ack latency inside the connectors** (Socketworks): each connector's `socketworks_connector_ack_latency_seconds` histogram (its event loop handles the frame → the ack is written), read from its /metrics right before and after the load and subtracted, summed over the connectors, apart for acks that waited for a handler's `ack()`; from results that have it, `socketworks_connector_enqueue_duration_seconds` (the job sent to Redis → Redis confirmed it) the same way, every queue summed; quantiles as the upper edge of their bucket.",
     '- **answer latency**: first delivery → the `chat.postMessage` (app mention) or `response_url` POST (`/echo`, button) that answers it.',
     '- **acked/s, answered/s**: envelopes acked (answered) divided by first send → last ack (answer).',
     `- **CPU and memory**: \`/proc/<pid>/stat\` (utime + stime) and \`/proc/<pid>/status\` VmRSS every ${r.config.sampleIntervalMs} ms for every process the benchmark started; Redis through its INFO (\`used_cpu_user + used_cpu_sys\`, \`used_memory_rss\`); the machine through \`/proc/stat\`. Averages over each load window.`,

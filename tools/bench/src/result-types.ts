@@ -5,7 +5,7 @@ import type { ProcessUsage } from './sampler';
 import type { EventLoopLag, LogSummary } from './systems';
 import type { StartedProcess } from './processes';
 import type { QueuePeak } from './queue-depths';
-import type { ConnectorAckSummary } from './connector-acks';
+import type { BucketSummary, ConnectorAckSummary } from './connector-acks';
 
 export const RESULT_VERSION = 1;
 
@@ -38,6 +38,8 @@ export interface Measured {
    * handled → ack written) during the load, per kind of ack; bucket bounds, not exact quantiles.
    */
   connectorAcks?: ConnectorAckSummary[];
+  /** Socketworks: the enqueue round trip inside those acks (job sent → Redis confirmed it), all queues. */
+  connectorEnqueue?: BucketSummary;
 }
 
 export interface SystemRun extends Measured {

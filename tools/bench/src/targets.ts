@@ -43,7 +43,7 @@ export function diagnose(m: Measured, cores: number): string {
   if (lagging.length > 0) parts.push(`event-loop p99 ${lagging.join(', ')}`);
   const queues = queuePeaksText(m.queuePeaks);
   if (queues) parts.push(`queues at their deepest: ${queues}`);
-  const acks = connectorAcksText(m.connectorAcks);
+  const acks = connectorAcksText(m.connectorAcks, m.connectorEnqueue);
   if (acks) parts.push(`inside the connectors (frame handled → ack written, their own histogram): ${acks}`);
   return parts.join('; ');
 }
