@@ -4,6 +4,7 @@
 //
 // startPrivateRedis() keeps no data across a stop (SIGKILL, no persistence), so the test takes
 // the queue's job ids before the outage and reads the fresh server's after it.
+import { readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload } from '@socketworks/slack-sim';
@@ -38,6 +39,30 @@ async function startOutageHarness(): Promise<Harness> {
     logLevel: 'info',
   });
   return h;
+}
+
+/**
+ * Runs `during` with the private Redis server stopped (SIGSTOP: its connections stay up, nothing is
+ * answered), then lets it go on. Returns once the kernel reports the server stopped, so `during`
+ * never races the signal.
+ */
+async function whileRedisStopped<T>(during: () => Promise<T>): Promise<T> {
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  let pid: number;
+  try {
+    pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
+  } finally {
+    admin.disconnect();
+  }
+  assert.ok(pid > 0);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await waitFor(() => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T'), { message: 'Redis stopped' });
+    return await during();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 }
 
 test('Redis stopped under a stream: unacked while down, recovered without restart, every event_id a job exactly once', { timeout: 60000 }, async (t) => {
@@ -101,64 +126,41 @@ test('Redis stopped under a stream: unacked while down, recovered without restar
 
 test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), no ack; the redelivery finds the job and is acked', { timeout: 30000 }, async () => {
   const h = await startOutageHarness();
-  const { Redis } = await import('ioredis');
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  try {
-    const failuresBefore = await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' });
-    const duplicatesBefore = await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total');
-    // The server stops answering for ~1 s (SIGSTOP; connections stay up): every command waits.
-    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
-    assert.ok(pid > 0);
-    process.kill(pid, 'SIGSTOP');
-    let injected;
-    try {
-      injected = h.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis hangs' }) });
-      await waitFor(() => h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked' && l.envelope_id === injected!.envelopeId).length > 0, {
-        timeoutMs: 5000,
-        message: 'the enqueue to time out',
-      });
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    await waitFor(() => h.sim.deliveries().filter((d) => d.eventId === injected.eventId).some((d) => d.acked), { timeoutMs: 10000, message: 'a delivery acked' });
-    const first = h.sim.deliveries().find((d) => d.envelopeId === injected.envelopeId)!;
-    assert.equal(first.acked, false, 'the delivery whose enqueue timed out was not acked');
-    assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' })) > failuresBefore);
-    const timedOut = h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked' && l.envelope_id === injected.envelopeId);
-    assert.equal(timedOut.length, 1);
-    // The add reached Redis after all (it ran when the server woke): the redelivery is a duplicate.
-    assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total')) >= duplicatesBefore + 1);
-    assert.equal((await h.jobs('events')).filter((j) => j.id === `ev-${injected.eventId}`).length, 1);
-  } finally {
-    admin.disconnect();
-  }
+  const failuresBefore = await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' });
+  const duplicatesBefore = await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total');
+  // The server stops answering until the enqueue has timed out: every command waits.
+  const injected = await whileRedisStopped(async () => {
+    const sent = h.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis hangs' }) });
+    await waitFor(() => h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked' && l.envelope_id === sent.envelopeId).length > 0, {
+      timeoutMs: 5000,
+      message: 'the enqueue to time out',
+    });
+    return sent;
+  });
+  await waitFor(() => h.sim.deliveries().filter((d) => d.eventId === injected.eventId).some((d) => d.acked), { timeoutMs: 10000, message: 'a delivery acked' });
+  const first = h.sim.deliveries().find((d) => d.envelopeId === injected.envelopeId)!;
+  assert.equal(first.acked, false, 'the delivery whose enqueue timed out was not acked');
+  assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' })) > failuresBefore);
+  const timedOut = h.logs.find((l) => l.msg === 'enqueue failed: envelope not acked' && l.envelope_id === injected.envelopeId);
+  assert.equal(timedOut.length, 1);
+  // The add reached Redis after all (it ran when the server woke): the redelivery is a duplicate.
+  assert.ok((await metricValue(h.connector.registry, 'socketworks_connector_duplicates_total')) >= duplicatesBefore + 1);
+  assert.equal((await h.jobs('events')).filter((j) => j.id === `ev-${injected.eventId}`).length, 1);
 });
 
 test('a Redis that stalls for 300 ms: the enqueue waits it out within the timeout, and its round trip is what the enqueue histogram shows', { timeout: 30000 }, async () => {
-  h = await startHarness({ name: 'stall', redisUrl: redis.url, sim: { redeliveryTimeoutMs: 5000 }, env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '2000' } });
-  const { Redis } = await import('ioredis');
-  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const stalled = (h = await startHarness({ name: 'stall', redisUrl: redis.url, sim: { redeliveryTimeoutMs: 5000 }, env: { CONNECTOR_ENQUEUE_TIMEOUT_MS: '2000' } }));
   const name = 'socketworks_connector_enqueue_duration_seconds';
-  try {
-    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))?.[1]);
-    assert.ok(pid > 0);
-    process.kill(pid, 'SIGSTOP');
-    let injected;
-    try {
-      injected = h.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis stalls' }) });
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    const harness = h;
-    await waitFor(() => harness.sim.acks().some((a) => a.envelopeId === injected.envelopeId), { timeoutMs: 5000, message: 'the ack' });
-    assert.equal(await histogramCount(h.connector.registry, name, { queue: 'events' }), 1);
-    assert.equal(await metricValue(h.connector.registry, name, { queue: 'events', le: '0.25' }), 0, 'the stall is in the round trip');
-    assert.equal(await metricValue(h.connector.registry, name, { queue: 'events', le: '2.5' }), 1);
-    assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' }), 0);
-  } finally {
-    admin.disconnect();
-  }
+  const injected = await whileRedisStopped(async () => {
+    const sent = stalled.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis stalls' }) });
+    await new Promise((r) => setTimeout(r, 300));
+    return sent;
+  });
+  await waitFor(() => stalled.sim.acks().some((a) => a.envelopeId === injected.envelopeId), { timeoutMs: 5000, message: 'the ack' });
+  assert.equal(await histogramCount(stalled.connector.registry, name, { queue: 'events' }), 1);
+  assert.equal(await metricValue(stalled.connector.registry, name, { queue: 'events', le: '0.25' }), 0, 'the stall is in the round trip');
+  assert.equal(await metricValue(stalled.connector.registry, name, { queue: 'events', le: '2.5' }), 1);
+  assert.equal(await metricValue(stalled.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' }), 0);
 });
 
 test('back-pressure: past the in-flight bound the sockets stop reading, nothing is dropped, all is acked once Redis answers', { timeout: 30000 }, async () => {
