@@ -108,6 +108,6 @@ export function connectorAcksText(summaries: readonly ConnectorAckSummary[] | un
 }
 
 /** `p50 ≤ 1 ms, p99 ≤ 5 ms`. */
-export function quantilesText(s: BucketSummary): string {
+function quantilesText(s: BucketSummary): string {
   return `p50 ${boundText(s.p50LeMs)}, p99 ${boundText(s.p99LeMs)}`;
 }

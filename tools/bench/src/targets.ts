@@ -101,7 +101,7 @@ export function scalingSteps(points: readonly ScalingPoint[], cores: number): Sc
   });
 }
 
-/** `2 workers 79% of linear, the cores at their limit (machine 196% busy), 95% of the answers per CPU-second`. */
+/** `2 workers 79% of linear with the cores at their limit (machine 196.4% busy of 200%), 95% of one worker's answers per CPU-second`. */
 function stepText(step: ScalingStep, point: ScalingPoint, cores: number): string {
   const where =
     step.limit === 'redis'
