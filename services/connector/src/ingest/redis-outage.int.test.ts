@@ -153,6 +153,8 @@ test('a Redis that stalls for 300 ms: the enqueue waits it out within the timeou
   const name = 'socketworks_connector_enqueue_duration_seconds';
   const injected = await whileRedisStopped(async () => {
     const sent = stalled.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> while Redis stalls' }) });
+    // The stall counts from the moment the connector has the envelope in flight (its enqueue sent).
+    await waitFor(async () => (await metricValue(stalled.connector.registry, 'socketworks_connector_inflight_enqueues')) >= 1, { message: 'the envelope in flight' });
     await new Promise((r) => setTimeout(r, 300));
     return sent;
   });
