@@ -8,7 +8,7 @@ import type { LoadResult } from './load-types';
 import { queuePeaksText } from './queue-depths';
 import { faultTotals, range, repeatsOf } from './repeats';
 import type { BenchResult, Measured, RepeatRun, SaturationRun, ScalingPoint, SystemName, SystemRun } from './result-types';
-import { CORES_LIMIT_SHARE, LINEAR_EFFICIENCY, REDIS_LIMIT_PCT, answersPerWorkerCpuSecond, ceilingLimit, cpuSum } from './targets';
+import { CORES_LIMIT_SHARE, LINEAR_EFFICIENCY, REDIS_LIMIT_PCT, answersPerWorkerCpuSecond, ceilingLimit, cpuSum, linearShare, perCpuShare } from './targets';
 import type { ProcessUsage } from './sampler';
 import { totalConcurrency, workerQueueSpecs } from './worker-queues';
 
@@ -338,8 +338,8 @@ function connectorSection(r: BenchResult): string {
 
 function perCpu(p: ScalingPoint, base: ScalingPoint): string {
   const a = answersPerWorkerCpuSecond(p);
-  const b = answersPerWorkerCpuSecond(base);
-  return a === null || b === null ? '–' : `${int(a)} (${Math.round((a / b) * 100)}%)`;
+  const share = perCpuShare(p, base);
+  return a === null || share === null ? '–' : `${int(a)} (${Math.round(share * 100)}%)`;
 }
 
 function scalingSection(r: BenchResult): string {
@@ -364,7 +364,7 @@ function scalingSection(r: BenchResult): string {
       points.map((p) => [
         String(p.workers),
         int(p.throughputPerSecond),
-        `${Math.round((p.throughputPerSecond / ((base.throughputPerSecond * p.workers) / base.workers || 1)) * 100)}%`,
+        `${Math.round(linearShare(p, base) * 100)}%`,
         perCpu(p, base),
         ms(p.drainMs),
         `${p.machineBusyPct}%`,

@@ -58,7 +58,7 @@ export function scalingLimit(points: ScalingPoint[], cores: number): string | nu
 }
 
 /** Throughput as a share of linear from the first point: 1 = n workers answer n times as fast. */
-function linearShare(p: ScalingPoint, base: ScalingPoint): number {
+export function linearShare(p: ScalingPoint, base: ScalingPoint): number {
   return p.throughputPerSecond / ((base.throughputPerSecond * p.workers) / base.workers || 1);
 }
 
@@ -90,11 +90,9 @@ export interface ScalingStep {
 export function scalingSteps(points: readonly ScalingPoint[], cores: number): ScalingStep[] {
   const base = points[0];
   if (!base) return [];
-  const basePerCpu = answersPerWorkerCpuSecond(base);
   return points.slice(1).map((p) => {
     const linear = linearShare(p, base);
-    const own = answersPerWorkerCpuSecond(p);
-    const perCpu = own !== null && basePerCpu ? own / basePerCpu : null;
+    const perCpu = perCpuShare(p, base);
     const limit = stepLimit(p, cores);
     const pass = linear >= LINEAR_EFFICIENCY || (limit !== null && perCpu !== null && perCpu >= LINEAR_EFFICIENCY);
     return { workers: p.workers, linear, perCpu, limit, pass };
@@ -294,16 +292,23 @@ export function answersPerWorkerCpuSecond(p: ScalingPoint): number | null {
   return cores > 0 ? p.throughputPerSecond / cores : null;
 }
 
+/** A point's answers per second of worker CPU as a share of the first point's; null without CPU figures. */
+export function perCpuShare(p: ScalingPoint, base: ScalingPoint): number | null {
+  const own = answersPerWorkerCpuSecond(p);
+  const first = answersPerWorkerCpuSecond(base);
+  return own !== null && first ? own / first : null;
+}
+
 /**
  * How much work a second of worker CPU did at each scale, against the first point: it separates a
  * cost per answer that grows with more workers from CPU the workers could not get.
  */
 export function perWorkerCpuNote(points: readonly ScalingPoint[]): string {
-  const base = points[0] ? answersPerWorkerCpuSecond(points[0]) : null;
-  if (!base) return '';
+  const base = points[0];
+  if (!base || !answersPerWorkerCpuSecond(base)) return '';
   const parts = points.map((p) => {
     const a = answersPerWorkerCpuSecond(p);
-    return a === null ? `${p.workers}: –` : `${p.workers}: ${Math.round(a)} (${Math.round((a / base) * 100)}%)`;
+    return a === null ? `${p.workers}: –` : `${p.workers}: ${Math.round(a)} (${pct(perCpuShare(p, base)!)})`;
   });
   return `answers per second of worker CPU, by workers: ${parts.join(', ')}`;
 }
