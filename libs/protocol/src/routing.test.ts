@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   bullPrefix,
+  encodeJobIdPart,
   routeEnvelope,
   toJobData,
   parseJobData,
@@ -27,7 +28,30 @@ test('events dedupe on event_id, everything else on envelope_id', () => {
   assert.deepEqual(routeEnvelope(envelope('events_api', { type: 'app_rate_limited' })), { queue: 'events', jobId: 'env-env-1' });
   assert.equal(routeEnvelope(envelope('slash_commands', {})).queue, 'commands');
   assert.equal(routeEnvelope(envelope('interactive', { type: 'block_actions' })).queue, 'interactive');
-  assert.ok(!routeEnvelope(envelope('interactive', {})).jobId.includes(':'), 'BullMQ job ids cannot contain a colon');
+});
+
+test('job ids never contain a colon (BullMQ refuses one), stay distinct and dedupe redeliveries', () => {
+  const withEnvelopeId = (type: Envelope['type'], envelopeId: string, payload: Record<string, unknown>) => routeEnvelope({ ...envelope(type, payload), envelope_id: envelopeId }).jobId;
+  assert.equal(routeEnvelope(envelope('events_api', { event_id: 'Ev:1' })).jobId, 'ev-Ev%3A1');
+  assert.equal(withEnvelopeId('interactive', 'a:b', { type: 'block_actions' }), 'env-a%3Ab');
+  assert.equal(withEnvelopeId('slash_commands', 'a:b:c', {}), 'env-a%3Ab%3Ac');
+  assert.equal(withEnvelopeId('events_api', 'x:y', { type: 'app_rate_limited' }), 'env-x%3Ay');
+  assert.equal(routeEnvelope({ ...envelope('interactive', { type: 'view_submission' }, true), envelope_id: 'v:1' }, { syncLane: true }).jobId, 'env-v%3A1');
+  // Ids Slack sends today are unchanged, so jobs already in Redis still dedupe after an upgrade.
+  assert.equal(routeEnvelope(envelope('events_api', { event_id: 'Ev0A1B2C3D' })).jobId, 'ev-Ev0A1B2C3D');
+  // '%' is escaped first, so an id that already looks encoded cannot collide with one that has a colon.
+  const ids = ['a:b', 'a%3Ab', 'a%253Ab', 'a%b', 'a%25b', '%', ':', '%3A', '::', 'a%3A:b'];
+  const jobIds = ids.map((id) => routeEnvelope(envelope('events_api', { event_id: id })).jobId);
+  assert.equal(new Set(jobIds).size, ids.length, jobIds.join(' '));
+  for (const jobId of jobIds) assert.ok(!jobId.includes(':'), `${jobId}: BullMQ job ids cannot contain a colon`);
+  // Reversible: decoding gives back the id.
+  for (const [i, id] of ids.entries()) assert.equal(decodeURIComponent(jobIds[i]!.slice('ev-'.length)), id);
+  // The same event_id delivered twice (new envelope, retry) maps to the same job.
+  const first = routeEnvelope({ ...envelope('events_api', { event_id: 'Ev:9' }), envelope_id: 'e:1' });
+  const retry = routeEnvelope({ ...envelope('events_api', { event_id: 'Ev:9' }), envelope_id: 'e:2', retry_attempt: 1 });
+  assert.equal(first.jobId, retry.jobId);
+  assert.equal(first.eventId, 'Ev:9', 'logs carry the event_id as Slack sent it');
+  assert.equal(encodeJobIdPart('100%:'), '100%25%3A');
 });
 
 test('the sync lane takes kinds whose ack carries an answer and kinds carrying a trigger_id', () => {

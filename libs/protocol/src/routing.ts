@@ -42,23 +42,39 @@ export interface RoutingOptions {
 /** What routing reads of an envelope. `accepts_response_payload` decides `awaitAnswer`. */
 export type RoutableEnvelope = Pick<Envelope, 'type' | 'envelope_id' | 'payload'> & Partial<Pick<Envelope, 'accepts_response_payload'>>;
 
-/** Job ids may not contain `:` in BullMQ, so the prefix is joined with `-`. */
+/**
+ * One id as a part of a BullMQ job id. BullMQ (5.x) refuses a custom job id containing `:` ("Custom
+ * Id cannot contain :"), and Slack does not promise ids without one, so `:` is written `%3A`. `%` is
+ * written `%25` first, so the encoding is reversible and two different ids never share a job id
+ * (`a:b` → `a%3Ab`, `a%3Ab` → `a%253Ab`); the same id always gives the same job id, so redeliveries
+ * still dedupe. Ids without `:` or `%` (every id Slack has sent so far) are unchanged.
+ */
+export function encodeJobIdPart(id: string): string {
+  return id.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
+/**
+ * The job id is `ev-<event_id>` or `env-<envelope_id>`, each id passed through
+ * {@link encodeJobIdPart} (BullMQ refuses `:` in job ids; the prefix also keeps an all-digit id
+ * from reading as an integer, which BullMQ refuses too).
+ */
 export function routeEnvelope(envelope: RoutableEnvelope, options: RoutingOptions = {}): Route {
+  const envelopeJobId = `env-${encodeJobIdPart(envelope.envelope_id)}`;
   switch (envelope.type) {
     case 'events_api': {
       const eventId = envelope.payload.event_id;
       if (typeof eventId === 'string' && eventId.length > 0) {
-        return { queue: 'events', jobId: `ev-${eventId}`, eventId };
+        return { queue: 'events', jobId: `ev-${encodeJobIdPart(eventId)}`, eventId };
       }
       // Payloads without an event_id (e.g. app_rate_limited) fall back to the envelope.
-      return { queue: 'events', jobId: `env-${envelope.envelope_id}` };
+      return { queue: 'events', jobId: envelopeJobId };
     }
     case 'slash_commands':
-      if (!options.syncLane) return { queue: 'commands', jobId: `env-${envelope.envelope_id}` };
-      return withAnswer({ queue: 'sync', jobId: `env-${envelope.envelope_id}` }, envelope);
+      if (!options.syncLane) return { queue: 'commands', jobId: envelopeJobId };
+      return withAnswer({ queue: 'sync', jobId: envelopeJobId }, envelope);
     case 'interactive': {
       const type = String(envelope.payload.type);
-      const jobId = `env-${envelope.envelope_id}`;
+      const jobId = envelopeJobId;
       if (options.syncLane && SYNC_INTERACTIVE_TYPES.has(type)) return withAnswer({ queue: 'sync', jobId }, envelope);
       if (options.syncLane && TRIGGER_INTERACTIVE_TYPES.has(type)) return { queue: 'sync', jobId };
       return { queue: 'interactive', jobId };
