@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ackFrame, FrameError, isEnvelope, parseFrame, type Envelope } from './index';
+import { ackFrame, DEFAULT_MAX_FRAME_DEPTH, FrameError, isEnvelope, nestingExceeds, parseFrame, toJobData, type Envelope } from './index';
 
 const fixtures = join(__dirname, '../../../../shared/slack/fixtures');
 const fixture = (name: string) => readFileSync(join(fixtures, name), 'utf8');
@@ -94,4 +94,37 @@ test('unknown fields are tolerated', () => {
 test('ack frames carry the envelope id and an optional payload', () => {
   assert.deepEqual(JSON.parse(ackFrame('e1')), { envelope_id: 'e1' });
   assert.deepEqual(JSON.parse(ackFrame('e1', { text: 'hi' })), { envelope_id: 'e1', payload: { text: 'hi' } });
+});
+
+test('frames nested deeper than the bound are rejected as invalid, not passed on to overflow the stack', () => {
+  const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+  // 20,000 levels is ~100 KB, well under the size limit: before the bound it parsed and then
+  // toJobData threw a RangeError, so the envelope was never enqueued nor acked.
+  const deep = `{"type":"events_api","envelope_id":"e-deep","payload":{"event_id":"Ev1","x":${nested(20000)}}}`;
+  const err = rejects(deep, 'ERR_FRAME_INVALID');
+  assert.equal(err.envelopeId, 'e-deep');
+  assert.match(err.message, new RegExp(`deeper than ${DEFAULT_MAX_FRAME_DEPTH} levels`));
+  assert.equal(DEFAULT_MAX_FRAME_DEPTH, 64);
+  // Exactly at the bound passes (frame 1, payload 2, then 62 levels of objects and arrays) and
+  // goes on into a job; one more level is rejected.
+  const atBound = (extra: number) => `{"type":"interactive","envelope_id":"e4","payload":{"b":[${nested(61 + extra)}]}}`;
+  const ok = parse(atBound(0)) as Envelope;
+  assert.equal(toJobData(ok, { delivery: 'socket', receivedAt: 1 }).envelope_id, 'e4');
+  rejects(atBound(1), 'ERR_FRAME_INVALID');
+  rejects(`{"type":"hello","num_connections":1,"debug_info":${nested(100)}}`, 'ERR_FRAME_INVALID');
+  assert.equal(parseFrame(atBound(1), 10, { maxDepth: 65 }).type, 'interactive', 'the bound is an option');
+  // Every real fixture is far inside the bound.
+  for (const name of ['interactive_view_submission.json', 'interactive_block_actions.json', 'events_api_app_mention.json']) {
+    assert.equal(nestingExceeds(JSON.parse(fixture(name)), 20), false, name);
+  }
+});
+
+test('nestingExceeds counts objects and arrays, not scalars, and handles any depth', () => {
+  assert.equal(nestingExceeds(1, 0), false);
+  assert.equal(nestingExceeds({}, 1), false);
+  assert.equal(nestingExceeds({}, 0), true);
+  assert.equal(nestingExceeds({ a: [{ b: 'x' }] }, 3), false);
+  assert.equal(nestingExceeds({ a: [{ b: 'x' }] }, 2), true);
+  assert.equal(nestingExceeds({ a: [{}], b: [[[]]] }, 3), true, 'the deepest branch counts');
+  assert.equal(nestingExceeds(JSON.parse('['.repeat(50000) + ']'.repeat(50000)), 64), true);
 });

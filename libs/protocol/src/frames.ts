@@ -84,9 +84,49 @@ const disconnectSchema = z
 /** Frames larger than this are rejected unparsed. Slack's largest payloads (views) stay far below. */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * Frames whose objects and arrays nest deeper than this are rejected (`ERR_FRAME_INVALID`). The
+ * frame itself is level 1 and its `payload` level 2; Slack's deepest payloads (a view's blocks and
+ * state) nest about 15 levels, far below. Without a bound a small frame (20,000 levels is ~100 KB)
+ * would parse and then overflow the stack of every recursive step after it (scrubbing, logging),
+ * failing its enqueue instead of being rejected as bad input.
+ */
+export const DEFAULT_MAX_FRAME_DEPTH = 64;
+
 export interface ParseFrameOptions {
   /** @defaultValue {@link DEFAULT_MAX_FRAME_BYTES} */
   maxFrameBytes?: number;
+  /** @defaultValue {@link DEFAULT_MAX_FRAME_DEPTH} */
+  maxDepth?: number;
+}
+
+/**
+ * Whether objects and arrays in `value` nest more than `maxDepth` levels (`value` itself, if an
+ * object or array, is level 1). It stops descending one level past the bound, so any input is safe
+ * to ask about; its own recursion is at most `maxDepth + 1` calls deep. Meant for JSON values (own
+ * enumerable keys; a JSON.parse result inherits none).
+ */
+export function nestingExceeds(value: unknown, maxDepth: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return deeperThan(value, maxDepth - 1);
+}
+
+/** Whether `node`'s children nest more than `levelsLeft` levels. Recursive, for speed: this runs on
+ * every frame, and it allocates nothing (an explicit stack and `Object.values` cost 4× as much). */
+function deeperThan(node: object, levelsLeft: number): boolean {
+  if (levelsLeft < 0) return true;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i += 1) {
+      const child: unknown = node[i];
+      if (child !== null && typeof child === 'object' && deeperThan(child, levelsLeft - 1)) return true;
+    }
+    return false;
+  }
+  for (const key in node) {
+    const child: unknown = (node as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && deeperThan(child, levelsLeft - 1)) return true;
+  }
+  return false;
 }
 
 /**
@@ -109,6 +149,10 @@ export function parseFrame(text: string, byteLength: number, options: ParseFrame
   }
   const obj = raw as Record<string, unknown>;
   const envelopeId = typeof obj.envelope_id === 'string' ? obj.envelope_id : undefined;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_FRAME_DEPTH;
+  if (nestingExceeds(obj, maxDepth)) {
+    throw new FrameError('ERR_FRAME_INVALID', `frame nests deeper than ${maxDepth} levels`, envelopeId);
+  }
   switch (obj.type) {
     case 'hello':
       return checked(helloSchema, obj, envelopeId) as HelloFrame;

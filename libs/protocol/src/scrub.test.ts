@@ -38,3 +38,20 @@ test('a payload without any secret comes back as it is; key order is kept when c
   assert.equal(scrubPayload(payload), payload);
   assert.deepEqual(Object.keys(scrubPayload({ a: 1, token: 't', b: 2, c: { token: 'u', d: 3 } })), ['a', 'b', 'c']);
 });
+
+test('a __proto__ key is kept as data in a scrubbed copy and does not become its prototype', () => {
+  // JSON.parse makes "__proto__" an own key; plain assignment into the copy would set the copy's
+  // prototype instead, losing the key from the stored job and lending `x` to every lookup.
+  const payload = JSON.parse('{"a":1,"__proto__":{"x":1},"token":"s","inner":{"__proto__":{"y":2},"client_secret":"c"}}') as Record<string, unknown>;
+  const out = scrubPayload(payload);
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.equal((out as { x?: unknown }).x, undefined);
+  assert.deepEqual(Object.keys(out), ['a', '__proto__', 'inner']);
+  assert.equal(JSON.stringify(out), '{"a":1,"__proto__":{"x":1},"inner":{"__proto__":{"y":2}}}');
+  const inner = out.inner as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(inner), Object.prototype);
+  // Written after the first change too (the key copied before the secret, and one after it).
+  const after = scrubPayload(JSON.parse('{"token":"s","__proto__":{"z":3}}') as Record<string, unknown>);
+  assert.equal(JSON.stringify(after), '{"__proto__":{"z":3}}');
+  assert.equal(Object.getPrototypeOf(after), Object.prototype);
+});

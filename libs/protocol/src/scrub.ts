@@ -11,6 +11,8 @@ export const REDACTED = '[redacted]';
  * `payload` without secret keys, at any depth. The input is never modified: an object or array
  * that holds a secret somewhere inside is copied, and everything else is shared with the input
  * (no copy of a large event for the sake of one top-level `token`). Plain JSON in, plain JSON out.
+ * Recursive: the input's nesting must be bounded, as `parseFrame` ensures for socket frames
+ * (`DEFAULT_MAX_FRAME_DEPTH`); a payload nested thousands deep would overflow the stack.
  */
 export function scrubPayload<T extends Record<string, unknown>>(payload: T): T {
   return scrub(payload) as T;
@@ -40,10 +42,20 @@ function scrub(value: unknown): unknown {
       out = {};
       for (const earlier of Object.keys(record)) {
         if (earlier === key) break;
-        out[earlier] = record[earlier];
+        put(out, earlier, record[earlier]);
       }
     }
-    if (out !== undefined && !secret) out[key] = clean;
+    if (out !== undefined && !secret) put(out, key, clean);
   }
   return out ?? record;
+}
+
+/**
+ * `out[key] = value`, except that a `__proto__` key (JSON.parse makes it an own property) stays an
+ * own data property of the copy: plain assignment would instead set the copy's prototype, dropping
+ * the key from the stored JSON and lending its fields to every lookup on the copy.
+ */
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
 }
