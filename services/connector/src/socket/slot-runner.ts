@@ -339,8 +339,50 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       await socket.close(this.options.timings.ackDrainTimeoutMs);
       return undefined;
     }
+    return this.promoteOrRefuse(socket, hello);
+  }
+
+  /**
+   * The socket has its hello. ws hands every frame of one TCP read over synchronously, while this
+   * code runs a microtask after the hello: a `disconnect` frame Slack wrote right behind the hello
+   * has reached the socket already, while it was still pending (onDisconnect ignores pending
+   * sockets). The socket recorded its reason; it is acted on here, before the socket serves.
+   * Undefined when the socket serves and nothing else is needed, else the delay before the next
+   * socket.
+   */
+  private promoteOrRefuse(socket: SocketConnection, hello: HelloFrame): number | undefined {
+    const reason = socket.disconnectReason;
+    if (reason === 'link_disabled') {
+      this.onLinkDisabled(socket);
+      return undefined;
+    }
+    if (reason === 'too_many_websockets') {
+      // Not promoted: the socket that served before (if any) goes on serving. Envelopes this one
+      // read are still acked on it before it closes.
+      this.closeAside(socket);
+      return this.tooManyWebsockets(socket);
+    }
+    if (socket.state === 'closed') {
+      // It ended in the same read as its hello; its close was not ours to act on (not current).
+      this.failures += 1;
+      const delayMs = this.backoff();
+      this.logger.warn({ connection_id: socket.connectionId, failures: this.failures, retry_in_ms: delayMs }, 'socket closed right after its hello: will retry');
+      return delayMs;
+    }
     this.promote(socket, hello);
-    return undefined;
+    if (reason === undefined) return undefined;
+    // A refresh announced with the hello: this socket serves (reading and acking) until its
+    // replacement has its hello, as for a refresh that comes later (make-before-break).
+    if (reason === 'warning' || reason === 'refresh_requested') return 0;
+    const delayMs = backoffDelayMs(1, { baseMs: this.options.timings.reconnectBaseMs, capMs: this.options.timings.reconnectCapMs });
+    socket.logger.warn({ reason, retry_in_ms: delayMs }, 'unknown disconnect reason: replacing the socket after a back-off');
+    return delayMs;
+  }
+
+  /** Closes a socket that does not serve the slot, after its in-flight acks. */
+  private closeAside(socket: SocketConnection): void {
+    this.retiring.add(socket);
+    void socket.close(this.options.timings.ackDrainTimeoutMs).then(() => this.retiring.delete(socket));
   }
 
   private createSocket(url: string): SocketConnection {
@@ -488,6 +530,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   }
 
   private onDisconnect(socket: SocketConnection, frame: DisconnectFrame): void {
+    // A pending socket's disconnect (before or right behind its hello) is acted on by connect(),
+    // from the reason the socket recorded; retiring sockets are being replaced already.
     if (socket !== this.current || this._state !== 'running') return;
     switch (frame.reason) {
       case 'warning':
@@ -497,8 +541,7 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
         return;
       case 'too_many_websockets': {
         this.current = undefined;
-        this.retiring.add(socket);
-        void socket.close(this.options.timings.ackDrainTimeoutMs).then(() => this.retiring.delete(socket));
+        this.closeAside(socket);
         this.ensureSocket(this.tooManyWebsockets(socket));
         return;
       }
@@ -520,6 +563,16 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     if (info.disconnectReason === 'warning' || info.disconnectReason === 'refresh_requested') {
       // Slack closed it before the replacement was up; the replacement is on its way.
       this.ensureSocket(0);
+      return;
+    }
+    // Reasons that must never take the drop path below (a reconnect at once): normally handled
+    // when the frame arrived; this covers a socket whose frame was not acted on then.
+    if (info.disconnectReason === 'too_many_websockets') {
+      this.ensureSocket(this.tooManyWebsockets(socket));
+      return;
+    }
+    if (info.disconnectReason === 'link_disabled') {
+      this.onLinkDisabled(socket);
       return;
     }
     // The first drop reconnects at once; drops in quick succession back off.
@@ -562,6 +615,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       'Socket Mode was turned off for this app (link_disabled): not reconnecting. Turn Socket Mode back on in the app settings (or move the app to HTTP delivery) and restart the connector',
     );
     this.closeAll();
+    // A socket that never served (refused right behind its hello) is in none of the slot's sets.
+    if (!this.allSockets().includes(socket)) void socket.close(this.options.timings.ackDrainTimeoutMs);
     this.emit('link_disabled');
   }
 

@@ -96,7 +96,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
   private openedAt: number | undefined;
   private endReason: SocketEndReason | undefined;
   private endError: Error | undefined;
-  private disconnectReason: string | undefined;
+  private _disconnectReason: string | undefined;
   private countedOpen = false;
   private paused = false;
   /** Work whose ack will be written on this socket; `close()` lets it finish first. */
@@ -118,6 +118,11 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
 
   get state(): SocketState {
     return this._state;
+  }
+
+  /** The `disconnect` frame's reason, once Slack sent one (in any state, also before or right behind hello). */
+  get disconnectReason(): string | undefined {
+    return this._disconnectReason;
   }
 
   /** Whether a frame (an ack) can be written now: open, and our close frame not sent. */
@@ -406,7 +411,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
   }
 
   private onDisconnect(frame: DisconnectFrame): void {
-    this.disconnectReason ??= frame.reason;
+    this._disconnectReason ??= frame.reason;
     this.options.metrics.disconnects.inc({ reason: reasonLabel(frame.reason) });
     this.logger.info({ reason: frame.reason, state: this._state }, 'disconnect frame received');
     this.transition('draining');
@@ -430,9 +435,9 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
     clearInterval(this.pingTimer);
     const reason: SocketEndReason = this.endReason ?? (error || this.endError ? 'error' : 'closed_by_peer');
     // A socket that ended after a disconnect frame was counted under Slack's reason already.
-    if (this.disconnectReason === undefined) this.options.metrics.disconnects.inc({ reason });
+    if (this._disconnectReason === undefined) this.options.metrics.disconnects.inc({ reason });
     const info: SocketCloseInfo = { reason, code };
-    if (this.disconnectReason !== undefined) info.disconnectReason = this.disconnectReason;
+    if (this._disconnectReason !== undefined) info.disconnectReason = this._disconnectReason;
     if (this.openedAt !== undefined) info.openForMs = Date.now() - this.openedAt;
     const cause = error ?? this.endError;
     if (cause) info.error = cause;
@@ -444,7 +449,7 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
       this.helloWaiter.reject(failure);
       this.helloWaiter = undefined;
     }
-    this.logger.info({ reason, code, disconnect_reason: this.disconnectReason, open_for_ms: info.openForMs }, 'socket closed');
+    this.logger.info({ reason, code, disconnect_reason: this._disconnectReason, open_for_ms: info.openForMs }, 'socket closed');
     this.resolveClosed(info);
     this.emitSafely('close', info);
   }
