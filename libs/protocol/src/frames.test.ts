@@ -128,3 +128,25 @@ test('nestingExceeds counts objects and arrays, not scalars, and handles any dep
   assert.equal(nestingExceeds({ a: [{}], b: [[[]]] }, 3), true, 'the deepest branch counts');
   assert.equal(nestingExceeds(JSON.parse('['.repeat(50000) + ']'.repeat(50000)), 64), true);
 });
+
+test('hello and disconnect diagnostics are never a reason to refuse the frame; num_connections is', () => {
+  // PROTOCOL.md §3.1: debug_info's semantics are undocumented. A hello whose build_number arrived
+  // as a string used to be rejected, and with it every socket.
+  const hello = parse(
+    JSON.stringify({ type: 'hello', num_connections: 2, debug_info: { host: 5, build_number: '10', approximate_connection_time: '18060s', started: 1 }, connection_info: { app_id: 7, extra: true } }),
+  );
+  assert.equal(hello.type, 'hello');
+  assert.equal(hello.type === 'hello' && hello.num_connections, 2);
+  assert.deepEqual(hello.type === 'hello' && hello.debug_info, { host: 5, build_number: '10', approximate_connection_time: '18060s', started: 1 });
+  assert.deepEqual(hello.type === 'hello' && hello.connection_info, { app_id: 7, extra: true });
+  const odd = parse(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: 'applink-1', connection_info: [1] }));
+  assert.equal(odd.type === 'hello' && odd.debug_info, undefined, 'a non-object is dropped, not trusted');
+  assert.equal(odd.type === 'hello' && odd.connection_info, undefined);
+  const bye = parse(JSON.stringify({ type: 'disconnect', reason: 'warning', debug_info: { host: null } }));
+  assert.equal(bye.type === 'disconnect' && bye.reason, 'warning');
+  assert.equal(parse(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested', debug_info: 42 })).type, 'disconnect');
+  // The field the connector reads is still checked.
+  rejects(JSON.stringify({ type: 'hello', num_connections: '1', debug_info: {} }), 'ERR_FRAME_INVALID');
+  rejects(JSON.stringify({ type: 'hello', num_connections: -1 }), 'ERR_FRAME_INVALID');
+  rejects(JSON.stringify({ type: 'disconnect', reason: '' }), 'ERR_FRAME_INVALID');
+});

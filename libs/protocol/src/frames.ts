@@ -8,18 +8,29 @@ export type EnvelopeType = (typeof ENVELOPE_TYPES)[number];
 export const DISCONNECT_REASONS = ['warning', 'refresh_requested', 'too_many_websockets', 'link_disabled'] as const;
 export type KnownDisconnectReason = (typeof DISCONNECT_REASONS)[number];
 
+/**
+ * Diagnostic fields Slack adds to `hello` and `disconnect` (`host`, `build_number`,
+ * `approximate_connection_time`, `started`, …). Their semantics are undocumented (PROTOCOL.md §3.1),
+ * so nothing inside is validated or relied on: read them as unknown and check before use.
+ */
+export type SlackDebugInfo = Readonly<Record<string, unknown>>;
+
 export interface HelloFrame {
   type: 'hello';
+  /** Connections Slack counts for the app, this one included: the only field the connector uses. */
   num_connections: number;
-  debug_info?: { host?: string; build_number?: number; approximate_connection_time?: number; started?: string };
-  connection_info?: { app_id?: string };
+  /** Kept when an object; dropped (undefined) when Slack sends anything else. */
+  debug_info?: SlackDebugInfo;
+  /** `app_id` and whatever else Slack adds. Kept when an object; dropped otherwise. */
+  connection_info?: Readonly<Record<string, unknown>>;
 }
 
 export interface DisconnectFrame {
   type: 'disconnect';
   /** One of {@link DISCONNECT_REASONS}, or a reason Slack adds later (treated as "reconnect with back-off"). */
   reason: string;
-  debug_info?: { host?: string };
+  /** Kept when an object; dropped (undefined) when Slack sends anything else. */
+  debug_info?: SlackDebugInfo;
 }
 
 export interface Envelope {
@@ -56,20 +67,20 @@ export class FrameError extends Error {
   }
 }
 
+/**
+ * Diagnostic objects are never a reason to refuse a frame: a hello Slack sent with, say, a string
+ * `build_number` would otherwise be rejected on every socket and none would open. Anything but an
+ * object is dropped; inside an object nothing is checked.
+ */
+const looseObject = z.record(z.unknown()).optional().catch(undefined);
+
+/** Only `num_connections` is checked: the connector reads it (metrics, the ghost-socket check). */
 const helloSchema = z
   .object({
     type: z.literal('hello'),
     num_connections: z.number().int().nonnegative(),
-    debug_info: z
-      .object({
-        host: z.string().optional(),
-        build_number: z.number().optional(),
-        approximate_connection_time: z.number().optional(),
-        started: z.string().optional(),
-      })
-      .passthrough()
-      .optional(),
-    connection_info: z.object({ app_id: z.string().optional() }).passthrough().optional(),
+    debug_info: looseObject,
+    connection_info: looseObject,
   })
   .passthrough();
 
@@ -77,7 +88,7 @@ const disconnectSchema = z
   .object({
     type: z.literal('disconnect'),
     reason: z.string().min(1),
-    debug_info: z.object({ host: z.string().optional() }).passthrough().optional(),
+    debug_info: looseObject,
   })
   .passthrough();
 
