@@ -322,12 +322,33 @@ export class App {
       if (rateLimitOf(thrown)) throw thrown;
       await this.#errorHandler(toError(thrown), { logger, context, body: incoming.body });
     }
+    // Bolt apps catch and log their calls' errors (Bolt's own client waits out a 429 and retries);
+    // here a 429 rejects at once, so a refusal the app caught (or app.error swallowed) would
+    // complete the job without the call. A real failure that reached here was rethrown above and
+    // wins (as in rateLimitOf): its retry meets the pause again if it is still in force.
+    const refused = currentJobScope()?.refusal;
+    if (refused) throw this.#refusalCaught(refused, logger);
     return {
       handled: ran > 0,
       listeners: ran,
       acked: ackState.acked,
       ...(ackState.response !== undefined ? { ackResponse: ackState.response } : {}),
     };
+  }
+
+  /** Logs a refusal the app caught (in a listener or in `app.error`), and returns it to throw. */
+  #refusalCaught(refused: FrameworkError, logger: Logger): FrameworkError {
+    const limited = rateLimitOf(refused);
+    logger.warn(
+      {
+        code: refused.code,
+        ...(limited ? { method: limited.method, team_id: limited.teamId, retry_after_ms: limited.retryAfterMs, paused_by_earlier_429: limited.paused } : {}),
+      },
+      limited
+        ? 'a Web API call of this job was rate limited and not made; the app caught the error, but the run fails anyway so the job is delayed and runs again (calls already made are replayed)'
+        : 'a Web API call of this job was not made (job state unavailable); the app caught the error, but the run fails anyway so the job is retried',
+    );
+    return refused;
   }
 
   #isSelf(incoming: Incoming, context: Context): boolean {

@@ -9,6 +9,10 @@
 //   call → 429: pause (team, method) for Retry-After in Redis, RateLimitedError
 //        → result: record it
 //
+// A call refused before it was made (a 429, a pause, Redis unreachable before the call) is
+// remembered (`refusal`): `dispatch` rethrows it after the listeners settle even if the app caught
+// it, so the job runs again instead of completing without that call.
+//
 // The scope travels with the listener's async work in an AsyncLocalStorage, so the cached
 // WebClient per token (web-clients.ts) and `respond` find it without per-job client objects.
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -20,7 +24,7 @@ import { EffectLog } from './effects';
 import { FrameworkError, RateLimitedError, RespondError } from './errors';
 import { identityOf, toIncoming } from './incoming';
 import { RateLimitPauses } from './rate-limit';
-import { ResponseUrlUses } from './response-url-uses';
+import { ResponseUrlUses, type UseResult } from './response-url-uses';
 import { stateKeys } from './state-keys';
 import type { RespondArguments, RespondResult } from './types';
 
@@ -92,6 +96,7 @@ function teamOf(data: SlackJobData): string {
 /** One attempt of one job. */
 export class JobScope {
   readonly #counters = new Map<string, number>();
+  #refusal: FrameworkError | undefined;
 
   constructor(
     private readonly state: JobState,
@@ -100,6 +105,31 @@ export class JobScope {
     readonly receivedAt: number,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * The first error this scope threw for a call it never made: a {@link RateLimitedError} (Slack's
+   * 429, or a pause an earlier 429 set) or `ERR_JOB_STATE_UNAVAILABLE` before the call. Bolt apps
+   * often catch and log their calls' errors; `dispatch` rethrows this after the listeners settle,
+   * so the job runs again (delayed, for a rate limit) instead of completing without the call.
+   */
+  get refusal(): FrameworkError | undefined {
+    return this.#refusal;
+  }
+
+  /** Remembers `err` as the refusal (the first one wins) and returns it, for `throw this.#refuse(…)`. */
+  #refuse<E extends FrameworkError>(err: E): E {
+    this.#refusal ??= err;
+    return err;
+  }
+
+  /** {@link guard} for a step before the call: a Redis failure there means the call was never made. */
+  async #guardBefore<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await guard(op);
+    } catch (err) {
+      throw err instanceof FrameworkError ? this.#refuse(err) : err;
+    }
+  }
 
   /** `<kind>#<n>`: the n-th call of this kind in this attempt (per kind, so listeners calling different methods concurrently keep their positions). */
   #position(kind: string): string {
@@ -112,19 +142,19 @@ export class JobScope {
   async webApiCall(method: string, options: Record<string, unknown>, raw: RawApiCall): Promise<WebAPICallResult> {
     const { effects, pauses } = this.state;
     if (READ_ONLY.test(method)) {
-      const left = await guard(() => pauses.remainingMs(this.teamId, method));
-      if (left > 0) throw new RateLimitedError(method, this.teamId, left, true);
+      const left = await this.#guardBefore(() => pauses.remainingMs(this.teamId, method));
+      if (left > 0) throw this.#refuse(new RateLimitedError(method, this.teamId, left, true));
       return this.#send(method, options, raw);
     }
     const position = this.#position(method);
     const tag = `${this.jobId}:${position}`;
-    const begin = await guard(() => effects.begin(this.jobId, position, method, pauses.key(this.teamId, method)));
+    const begin = await this.#guardBefore(() => effects.begin(this.jobId, position, method, pauses.key(this.teamId, method)));
     switch (begin.kind) {
       case 'done':
         this.logger.debug({ method, position }, 'an earlier attempt made this call; returning its recorded result');
         return begin.result as WebAPICallResult;
       case 'paused':
-        throw new RateLimitedError(method, this.teamId, begin.remainingMs, true);
+        throw this.#refuse(new RateLimitedError(method, this.teamId, begin.remainingMs, true));
       case 'pending': {
         if (method === 'chat.postMessage' && options.metadata === undefined) {
           const found = await this.#findPosted(options, tag, begin.at, raw);
@@ -159,7 +189,7 @@ export class JobScope {
   async respond(url: string, body: RespondArguments, post: (body: RespondArguments) => Promise<RespondResult>): Promise<RespondResult> {
     const { effects, responseUrlUses } = this.state;
     const position = this.#position('respond');
-    const begin = await guard(() => effects.begin(this.jobId, position, 'respond'));
+    const begin = await this.#guardBefore(() => effects.begin(this.jobId, position, 'respond'));
     if (begin.kind === 'done') {
       this.logger.debug({ position }, 'an earlier attempt made this respond(); returning its recorded result');
       return begin.result as RespondResult;
@@ -168,7 +198,14 @@ export class JobScope {
       // A response_url message carries no tag to look up: this is at-least-once (README).
       this.logger.warn({ position }, 'an earlier attempt may have posted this respond() (its worker stopped mid-call); posting again');
     }
-    const use = await guard(() => responseUrlUses.take(url, this.receivedAt));
+    let use: UseResult;
+    try {
+      use = await this.#guardBefore(() => responseUrlUses.take(url, this.receivedAt));
+    } catch (err) {
+      // Not posted: clear the marker so a later attempt posts without a warning.
+      await this.#abandon(position);
+      throw err;
+    }
     if (!use.ok) {
       await this.#abandon(position);
       const { maxUses, ttlMs } = responseUrlUses;
@@ -204,7 +241,7 @@ export class JobScope {
         // 429 themselves until Redis is back.
         this.logger.warn({ method, err: describeError(pauseErr) }, 'could not record the rate-limit pause in Redis');
       }
-      throw new RateLimitedError(method, this.teamId, inForce, false, { cause: err });
+      throw this.#refuse(new RateLimitedError(method, this.teamId, inForce, false, { cause: err }));
     }
   }
 

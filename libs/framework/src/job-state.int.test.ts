@@ -158,6 +158,64 @@ test('a 429 pauses (team, method) in Redis for Retry-After: the next job meets t
   await redis.del(keys.rateLimit('T0000001', 'chat.postMessage'));
 });
 
+test('a rate limit the app caught (as Bolt apps do) still fails the run: the job is delayed, and its re-run replays earlier calls and posts', async () => {
+  const text = `caught ${prefix}`;
+  const caught: string[] = [];
+  let errorHandlerCalls = 0;
+  const app = newApp((a) => {
+    a.event('app_mention', async ({ event, client }) => {
+      await client.chat.postEphemeral({ channel: event.channel, user: 'U0000001', text: `looking ${prefix}` });
+      try {
+        await client.chat.postMessage({ channel: event.channel, text });
+      } catch (error) {
+        caught.push((error as { code: string }).code);
+      }
+    });
+    a.error(async () => void (errorHandlerCalls += 1));
+  });
+  sim.setRateLimit({ method: 'chat.postMessage', count: 1, retryAfterSeconds: 2 });
+  const data = jobData('events_api', appMentionPayload({ text: '<@U0000002> hi', channel: 'C0000303' }));
+  const jobId = newJobId();
+  const ephemeralsBefore = sim.apiCalls('chat.postEphemeral').filter((c) => c.ok).length;
+  const first = await app.dispatch(data, jobId).catch((e: unknown) => e);
+  const limited = rateLimitOf(first);
+  assert.ok(limited, `dispatch rejects with the RateLimitedError the app caught, not ${String(first)}`);
+  assert.deepEqual([limited.method, limited.paused, limited.retryAfterMs], ['chat.postMessage', false, 2000]);
+
+  // Another job meets the pause; its listener catches the refusal too: still delayed.
+  const other = await app.dispatch(jobData('events_api', appMentionPayload({ text: '<@U0000002> other', channel: 'C0000303' })), newJobId()).catch((e: unknown) => e);
+  assert.equal(rateLimitOf(other)?.paused, true, `the local refusal is rethrown too, not ${String(other)}`);
+  assert.deepEqual(caught, ['ERR_SLACK_RATE_LIMITED', 'ERR_SLACK_RATE_LIMITED'], 'the app saw and caught both');
+  assert.equal(errorHandlerCalls, 0, 'flow control, not an app error');
+
+  // The pause is over (the worker would have delayed the job for it): the re-run posts, once.
+  await redis.del(keys.rateLimit('T0000001', 'chat.postMessage'));
+  await app.dispatch(data, jobId);
+  assert.equal(postsWith(text).length, 1, 'posted by the re-run');
+  assert.equal(sim.apiCalls('chat.postEphemeral').filter((c) => c.ok).length - ephemeralsBefore, 2, 'the re-run replayed its ephemeral (the other job made its own)');
+});
+
+test('job state unreachable before a call the app caught: dispatch rejects with ERR_JOB_STATE_UNAVAILABLE (transient) instead of completing without the call', async () => {
+  // A Redis nobody listens on, failing each command at once.
+  const dead = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  dead.on('error', () => undefined);
+  const caught: string[] = [];
+  const app = new App({ token: TOKEN, slackApiUrl: sim.apiUrl, logger, redis: dead, keyPrefix: prefix });
+  app.event('app_mention', async ({ say }) => {
+    try {
+      await say(`never ${prefix}`);
+    } catch (error) {
+      caught.push((error as { code: string }).code);
+    }
+  });
+  const err = (await app.dispatch(jobData('events_api', appMentionPayload({ text: 'hi' })), newJobId()).catch((e: unknown) => e)) as { code?: string };
+  assert.equal(err.code, 'ERR_JOB_STATE_UNAVAILABLE');
+  assert.equal(classifyError(err), 'transient');
+  assert.deepEqual(caught, ['ERR_JOB_STATE_UNAVAILABLE']);
+  assert.equal(postsWith(`never ${prefix}`).length, 0);
+  dead.disconnect();
+});
+
 test('respond(): 5 uses per response_url across attempts, then ERR_RESPOND_URL_EXHAUSTED (permanent) without a POST; recorded uses are replayed, not reused', async () => {
   let attempt = 0;
   const app = newApp((a) =>
