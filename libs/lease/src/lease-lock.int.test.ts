@@ -50,9 +50,59 @@ test('the local validity bound ends before the key can expire in Redis', async (
   const a = lock('a', `${prefix}:valid`, 1000);
   const before = performance.now();
   const lease = (await a.acquire())!;
+  const pttl = await redis.pttl(`${prefix}:valid`);
+  const readAt = performance.now();
   assert.ok(LeaseLock.isValid(lease));
   assert.ok(lease.validUntil <= before + 1000 - 100 + 50, 'bounded by ttl minus drift from the send time');
+  // Redis expires the key at (readAt + pttl) at the earliest by our clock; the local bound ends
+  // at least the drift margin before that (less the time the PTTL round trip took).
+  assert.ok(pttl > 0 && pttl <= 1000, `PTTL ${pttl}`);
+  assert.ok(lease.validUntil + 100 - (readAt - before) <= readAt + pttl, `validUntil ${lease.validUntil - readAt} ms ahead, key expires in ${pttl} ms`);
+  assert.ok(lease.validUntil < readAt + pttl, 'the local bound ends first');
   assert.equal(LeaseLock.isValid(lease, lease.validUntil), false);
+  // Renewing moves both forward and keeps the order.
+  const renewed = (await a.renew(lease))!;
+  const pttlAfter = await redis.pttl(`${prefix}:valid`);
+  assert.ok(renewed.validUntil < performance.now() + pttlAfter);
+});
+
+test('fencing tokens keep growing after Redis loses the lease and its counter', async () => {
+  const key = `${prefix}:loss`;
+  const a = lock('a', key);
+  const b = lock('b', key);
+  const tokens: number[] = [];
+  for (const owner of [a, b, a]) {
+    const lease = (await owner.acquire())!;
+    tokens.push(lease.token);
+    await owner.release(lease);
+  }
+  const held = (await a.acquire())!;
+  tokens.push(held.token);
+  const moved = (await a.transfer(held, 'b'))!;
+  tokens.push(moved.token);
+  for (let i = 1; i < tokens.length; i += 1) assert.ok(tokens[i]! > tokens[i - 1]!, `tokens grow: ${tokens.join(', ')}`);
+  // Redis restarts without persistence, or a failover loses the last writes: both keys are gone.
+  await redis.del(key, `${key}:fence`);
+  const after = (await b.acquire())!;
+  assert.ok(after.token > Math.max(...tokens), `token after the loss ${after.token} > ${Math.max(...tokens)}`);
+  assert.deepEqual({ ...(await b.holder()), ttlMs: 0 }, { ownerId: 'b', token: after.token, ttlMs: 0 }, 'stored as written, no exponent');
+  assert.ok(Number.isSafeInteger(after.token));
+  // A transfer after a loss of the counter alone also goes past every earlier token.
+  await redis.del(`${key}:fence`);
+  const handed = (await b.transfer(after, 'a'))!;
+  assert.ok(handed.token > after.token);
+  // A counter ahead of the clock (tokens issued faster than one per microsecond) goes on counting.
+  const ahead = handed.token + 10_000_000;
+  await redis.set(`${key}:fence`, String(ahead));
+  let lease = (await lock('a', key).transfer(handed, 'b'))!;
+  assert.equal(lease.token, ahead + 1);
+  // Changes of owner back to back give distinct, growing tokens.
+  const burst: number[] = [];
+  for (let i = 0; i < 50; i += 1) {
+    lease = (await lock(lease.ownerId, key).transfer(lease, lease.ownerId === 'a' ? 'b' : 'a'))!;
+    burst.push(lease.token);
+  }
+  for (let i = 1; i < burst.length; i += 1) assert.ok(burst[i]! > burst[i - 1]!);
 });
 
 test('transfer moves the lease atomically to a new owner with a larger token', async () => {

@@ -1,6 +1,14 @@
 // A lease on one Redis key: at most one owner at a time, a fencing token that grows with every
 // change of owner, and a local validity bound.
 //
+// Why the token is not a plain INCR: a counter restarts at 1 when Redis loses data (a restart
+// without persistence, a failover that loses unreplicated writes), and a new owner would get a
+// token smaller than the one an old owner still holds. The token is the larger of the counter's
+// next value and Redis' own clock in microseconds (TIME), so it keeps growing after such a loss.
+// Microseconds, not milliseconds: two scripts on one Redis cannot both run within one
+// microsecond, so a token is never ahead of the clock by more than a few microseconds, and any
+// token issued after a loss (which takes far longer than that) is past every earlier one.
+//
 // Why the local bound: a process can be paused (GC, SIGSTOP, a frozen VM) past its TTL while
 // another owner takes over. When it resumes, timers and buffered socket frames race; anything it
 // does "as owner" must first check `isValid()`, which compares a monotonic clock against the time
@@ -27,7 +35,14 @@ export interface LeaseLockOptions {
 
 export interface Lease {
   ownerId: string;
-  /** Fencing token: strictly greater than every token issued before for this key. */
+  /**
+   * Fencing token: strictly greater than every token issued before for this key while Redis keeps
+   * the key's `:fence` counter. Each token is max(counter + 1, Redis TIME in microseconds), so
+   * after the counter is lost (Redis restarted without persistence, a failover lost writes) a new
+   * token is still greater than every earlier one, provided Redis' clock has not gone back since
+   * (on failover: the new primary's clock is not behind the old one's by more than the failover
+   * took). Tokens are about 1.8e15 today: safe integers (below 2^53) until the year 2255.
+   */
   token: number;
   /** Monotonic time (performance.now()) until which this process may act as owner. */
   validUntil: number;
@@ -40,11 +55,27 @@ export interface LeaseHolder {
   ttlMs: number;
 }
 
+// The next fencing token of a counter: max(INCR, Redis TIME in µs), written back to the counter.
+// TIME in a script that writes is allowed since Redis 5 with effects replication, the only mode
+// of Redis 7 (replicas and the AOF get the SET with its value, not the TIME call). Lua numbers are
+// doubles: exact for integers up to 2^53, and %d prints the token without an exponent.
+const NEXT_TOKEN = `
+local function next_token(fence)
+  local counted = redis.call('INCR', fence)
+  local now = redis.call('TIME')
+  local now_us = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  if now_us > counted then
+    redis.call('SET', fence, string.format('%d', now_us))
+    return now_us
+  end
+  return counted
+end`;
+
 // KEYS[1] lease, KEYS[2] fence counter; ARGV[1] owner, ARGV[2] ttl ms. Returns the token or nil.
-const ACQUIRE = `
+const ACQUIRE = `${NEXT_TOKEN}
 if redis.call('EXISTS', KEYS[1]) == 1 then return nil end
-local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'PX', ARGV[2])
+local token = next_token(KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. string.format('%d', token), 'PX', ARGV[2])
 return token`;
 
 // KEYS[1] lease; ARGV[1] owner|token, ARGV[2] ttl ms. 1 if still ours and extended, else 0.
@@ -62,10 +93,10 @@ return 0`;
 
 // KEYS[1] lease, KEYS[2] fence; ARGV[1] current owner|token, ARGV[2] new owner, ARGV[3] ttl ms.
 // Moves the lease in one step (no moment without an owner). Returns the new token or nil.
-const TRANSFER = `
+const TRANSFER = `${NEXT_TOKEN}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return nil end
-local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], ARGV[2] .. '|' .. token, 'PX', ARGV[3])
+local token = next_token(KEYS[2])
+redis.call('SET', KEYS[1], ARGV[2] .. '|' .. string.format('%d', token), 'PX', ARGV[3])
 return token`;
 
 export class LeaseLock {
