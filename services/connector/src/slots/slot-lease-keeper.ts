@@ -107,7 +107,11 @@ export class SlotLeaseKeeper implements SlotOwnership {
       }
       if (message.from !== options.replicaId) this.kick();
     });
-    options.slots.on('sockets', () => this.report());
+    options.slots.on('sockets', () => {
+      this.report();
+      // Halted: a socket that closed frees its slot's lease (releaseHalted) without waiting a tick.
+      if (options.slots.halted) this.kick();
+    });
     options.slots.attach(this);
   }
 
@@ -202,21 +206,42 @@ export class SlotLeaseKeeper implements SlotOwnership {
 
   /** Frees the leases still held (their sockets are closed by now), so others need not wait for the TTL. */
   async releaseAll(): Promise<void> {
-    await Promise.all(
-      this.own.map(async (o, n) => {
-        if (o.kind !== 'held' && o.kind !== 'outgoing') return;
-        this.own[n] = { kind: 'none' };
-        this.options.metrics.leaseLosses.inc({ reason: 'released' });
-        try {
-          await this.locks[n]!.release(o.lease);
-          await this.options.bus.publishControl({ type: 'released', slot: n, from: this.options.replicaId });
-        } catch (err) {
-          // The lease expires on its own within the TTL; the other replicas take it then.
-          this.logger.warn({ slot: n, err: describeError(err) }, 'could not release a slot lease (it expires within the TTL)');
-        }
-      }),
-    );
+    await Promise.all(this.own.map((o, n) => (o.kind === 'held' || o.kind === 'outgoing' ? this.release(n, o.lease) : undefined)));
     this.updateHeldGauge();
+  }
+
+  /**
+   * The app is halted (auth_failed, link_disabled): frees the leases of the slots whose sockets
+   * have all closed. A slot whose socket is still up keeps its lease (renewed by the ticks) until
+   * that socket closes: under auth_failed the socket still receives envelopes (Slack closes it at
+   * its next refresh), and without a valid lease each would be enqueued and never acked — a job
+   * Slack redelivers (a duplicate) or an interactive payload the user is told failed, while another
+   * replica could take the slot and open a second socket. Kept, every envelope the socket reads is
+   * enqueued and acked as before. Under link_disabled the sockets are closing: the lease lets their
+   * in-flight acks be written first. A halted runner never reconnects, so each lease goes once
+   * its socket has closed (the slots' `sockets` event kicks a tick).
+   */
+  private async releaseHalted(): Promise<void> {
+    const done = this.own.map(async (o, n) => {
+      if (o.kind !== 'held' && o.kind !== 'outgoing') return;
+      const sockets = this.options.slots.runner(n).heldSockets();
+      if (sockets.open + sockets.connecting > 0) return;
+      await this.release(n, o.lease);
+    });
+    await Promise.all(done);
+    this.updateHeldGauge();
+  }
+
+  private async release(n: number, lease: Lease): Promise<void> {
+    this.own[n] = { kind: 'none' };
+    this.options.metrics.leaseLosses.inc({ reason: 'released' });
+    try {
+      await this.locks[n]!.release(lease);
+      await this.options.bus.publishControl({ type: 'released', slot: n, from: this.options.replicaId });
+    } catch (err) {
+      // The lease expires on its own within the TTL; the other replicas take it then.
+      this.logger.warn({ slot: n, err: describeError(err) }, 'could not release a slot lease (it expires within the TTL)');
+    }
   }
 
   /** Stops ticking and the bus. Call after the slots closed and in-flight acks settled. */
@@ -324,7 +349,7 @@ export class SlotLeaseKeeper implements SlotOwnership {
       }
     }
     if (this.leaving || this.options.slots.halted) {
-      if (this.options.slots.halted) void this.releaseAll();
+      if (this.options.slots.halted) void this.releaseHalted();
       return;
     }
     if (now < this.quietUntil) return;

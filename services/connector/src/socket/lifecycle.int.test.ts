@@ -205,6 +205,31 @@ test('invalid_auth: fatal at once, a clear log line, no retries, readyz 503', { 
   assert.equal(ready.body.halted, 'auth_failed');
 });
 
+test('invalid_auth while another socket is up: that socket keeps its lease and acks every envelope until Slack closes it; then the lease goes', { timeout: 30000 }, async () => {
+  const harness = await start({ name: 'authlive', env: { SLACK_CONNECTIONS: '2', CONNECTOR_LEASE_TTL_MS: '1500' } });
+  const { sim, connector } = harness;
+  const keeper = connector.leases!.keeper;
+  sim.setConnectionsOpenError('invalid_auth');
+  const [droppedId, liveId] = sim.sockets().map((s) => s.id) as [string, string];
+  sim.drop({ socketId: droppedId });
+  await waitFor(() => connector.slots.halted?.reason === 'auth_failed', { message: 'halted' });
+  const liveSlot = connector.slots.status().find((s) => s.connected)!.slot;
+  // The slot whose socket is gone gives its lease up; the live one keeps it (past a few renewals).
+  await waitFor(() => keeper.status().filter((s) => s.lease === 'held').map((s) => s.slot).join() === String(liveSlot), { message: 'only the live slot held' });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(keeper.status()[liveSlot]!.lease, 'held');
+  const injected = Array.from({ length: 3 }, (_, i) => sim.inject(mention(`after auth failure ${i}`)));
+  const ids = new Set(injected.map((i) => i.envelopeId));
+  await waitFor(() => sim.acks().filter((a) => ids.has(a.envelopeId)).length === 3, { message: 'the three acks' });
+  assert.ok(sim.deliveries().filter((d) => ids.has(d.envelopeId)).every((d) => d.socketId === liveId && d.retryAttempt === 0 && d.acked), 'acked on the live socket, not redelivered');
+  assert.equal((await harness.jobs('events')).length, 3);
+  assert.equal(harness.logs.find((l) => String(l.msg).startsWith('slot lease not valid')).length, 0, 'no ack fenced');
+  // Slack closes the last socket: no reconnect, and its lease is released.
+  sim.drop({ socketId: liveId });
+  await waitFor(() => keeper.status().every((s) => s.lease === 'none'), { message: 'every lease released' });
+  await staysAt(() => openCalls(harness), 3, 1000);
+});
+
 test('ratelimited (429, Retry-After) then internal_error: retried with back-off until the socket opens', { timeout: 30000 }, async () => {
   const harness = await start({
     name: 'retry',
