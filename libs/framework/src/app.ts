@@ -18,7 +18,7 @@ import { FrameworkError, MultipleListenerError, toError } from './errors';
 import { channelOf, identityOf, responseUrlOf, toIncoming, type Incoming } from './incoming';
 import { SingleTokenInstallationStore, type InstallationStore } from './installation-store';
 import { rateLimitOf } from './classify-error';
-import { currentJobScope, JobState } from './job-scope';
+import { currentJobScope, JobState, type ReplayMismatchInfo } from './job-scope';
 import { runMiddleware } from './middleware';
 import { createRespond } from './respond';
 import type {
@@ -69,6 +69,11 @@ export interface AppOptions {
   keyPrefix?: string;
   /** How long a job's recorded effects are kept (the queues' dedupe window). @defaultValue 3600 */
   effectsTtlSeconds?: number;
+  /**
+   * Called when a re-run's call at a recorded position has other targets (channel, ts, user, …)
+   * than the recorded one: the call is made instead of replayed (logged as a warning), e.g. to count it.
+   */
+  onReplayMismatch?: (info: ReplayMismatchInfo) => void;
 }
 
 /** A match result: `false`, or what the listener's context gets on top of the shared one. */
@@ -108,6 +113,7 @@ export class App {
           redis: options.redis,
           ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
           ...(options.effectsTtlSeconds !== undefined ? { effectsTtlSeconds: options.effectsTtlSeconds } : {}),
+          ...(options.onReplayMismatch ? { onReplayMismatch: options.onReplayMismatch } : {}),
         })
       : undefined;
     this.#clients = new WebClients({

@@ -38,7 +38,7 @@ export {
 export { FrameworkError, MultipleListenerError, PermanentError, RateLimitedError, RespondError, type FrameworkErrorCode } from './errors';
 export { classifyError, rateLimitOf, slackErrorCode, TRANSIENT_SLACK_ERRORS, type ErrorKind } from './classify-error';
 export { RedisInstallationStore, type Installation, type RedisInstallationStoreOptions } from './redis-installation-store';
-export { EFFECT_EVENT_TYPE } from './job-scope';
+export { EFFECT_EVENT_TYPE, type ReplayMismatchInfo } from './job-scope';
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS } from './response-url-uses';
 export { stateKeys, type StateKeys } from './state-keys';
 export { runMiddleware } from './middleware';

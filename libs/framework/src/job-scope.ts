@@ -2,6 +2,7 @@
 // `client` / `say` / `respond` call of a listener takes while the job runs:
 //
 //   recorded by an earlier attempt?  → return that result, call nothing
+//     (only if that call had the same fingerprint — method and targets — else: warn, call)
 //   (team, method) paused by a 429?  → RateLimitedError (the worker delays the job), call nothing
 //   pending marker (a worker died mid-call)?
 //       chat.postMessage → look the message up by its metadata tag; found → record it, return it
@@ -16,6 +17,7 @@
 // The scope travels with the listener's async work in an AsyncLocalStorage, so the cached
 // WebClient per token (web-clients.ts) and `respond` find it without per-job client objects.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { ErrorCode as WebApiErrorCode, type WebAPICallResult } from '@slack/web-api';
 import type { RedisClient } from '@socketworks/runtime';
 import type { SlackJobData } from '@socketworks/protocol';
@@ -57,6 +59,29 @@ export interface JobStateOptions {
   keyPrefix?: string;
   /** How long a job's recorded effects are kept. @defaultValue 3600 (the queues' dedupe window) */
   effectsTtlSeconds?: number;
+  /** Called when a re-run's call differs in its targets from the one recorded at its position. */
+  onReplayMismatch?: (info: ReplayMismatchInfo) => void;
+}
+
+export interface ReplayMismatchInfo {
+  /** The Web API method, e.g. `chat.postMessage`. */
+  method: string;
+}
+
+/**
+ * The arguments that say what a call acts on. Two calls at one position with the same method and
+ * these are taken for the same call (their text may differ: a re-run may render it afresh); a
+ * different target is another call, made rather than answered with the recorded one's result.
+ */
+const TARGET_FIELDS = ['channel', 'thread_ts', 'ts', 'user', 'users', 'trigger_id', 'view_id', 'external_id', 'timestamp', 'file', 'name'] as const;
+
+/** The method and targets of a call, hashed (16 hex characters; the values may be personal data). */
+export function callFingerprint(method: string, options: Record<string, unknown>): string {
+  const targets = TARGET_FIELDS.flatMap((k) => {
+    const v = options[k];
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? [[k, v]] : [];
+  });
+  return createHash('sha256').update(JSON.stringify([method, targets])).digest('hex').slice(0, 16);
 }
 
 export type RawApiCall = (method: string, options: Record<string, unknown>) => Promise<WebAPICallResult>;
@@ -66,8 +91,10 @@ export class JobState {
   readonly effects: EffectLog;
   readonly pauses: RateLimitPauses;
   readonly responseUrlUses: ResponseUrlUses;
+  readonly onReplayMismatch: ((info: ReplayMismatchInfo) => void) | undefined;
 
   constructor(options: JobStateOptions) {
+    this.onReplayMismatch = options.onReplayMismatch;
     const keys = stateKeys(options.keyPrefix ?? 'socketworks');
     this.effects = new EffectLog({ redis: options.redis, keys, ttlSeconds: options.effectsTtlSeconds ?? 3600 });
     this.pauses = new RateLimitPauses(options.redis, keys);
@@ -148,7 +175,8 @@ export class JobScope {
     }
     const position = this.#position(method);
     const tag = `${this.jobId}:${position}`;
-    const begin = await this.#guardBefore(() => effects.begin(this.jobId, position, method, pauses.key(this.teamId, method)));
+    const fingerprint = callFingerprint(method, options);
+    const begin = await this.#guardBefore(() => effects.begin(this.jobId, position, method, pauses.key(this.teamId, method), fingerprint));
     switch (begin.kind) {
       case 'done':
         this.logger.debug({ method, position }, 'an earlier attempt made this call; returning its recorded result');
@@ -168,6 +196,15 @@ export class JobScope {
         }
         break;
       }
+      case 'mismatch':
+        // The run branched on data read afresh (another channel, user, message): the call recorded
+        // here was another one, whose result would be wrong and whose effect is not this one's.
+        this.logger.warn(
+          { method, position, previous: begin.previous },
+          'an earlier attempt made a call with other targets at this position; making this call instead of replaying that one',
+        );
+        this.#reportMismatch(method);
+        break;
       case 'fresh':
         break;
     }
@@ -242,6 +279,15 @@ export class JobScope {
         this.logger.warn({ method, err: describeError(pauseErr) }, 'could not record the rate-limit pause in Redis');
       }
       throw this.#refuse(new RateLimitedError(method, this.teamId, inForce, false, { cause: err }));
+    }
+  }
+
+  #reportMismatch(method: string): void {
+    try {
+      this.state.onReplayMismatch?.({ method });
+    } catch (err) {
+      // Going on is safe: the hook only counts; the call is made either way.
+      this.logger.warn({ method, err: describeError(err) }, 'the replay-mismatch hook threw');
     }
   }
 

@@ -84,6 +84,32 @@ test('a second attempt returns the recorded results of say/client calls instead 
   assert.equal(await redis.exists(keys.effects(jobId)), 0, 'forgotten once the job completed');
 });
 
+test("a re-run whose call has other targets (data read afresh) makes that call instead of getting the recorded one's result; the text alone may differ", async () => {
+  const oncall = ['C0000311', 'C0000312'];
+  const mismatches: string[] = [];
+  const seen: Array<{ channel: unknown; ts: unknown }> = [];
+  let attempt = 0;
+  const app = new App({ token: TOKEN, slackApiUrl: sim.apiUrl, logger, redis, keyPrefix: prefix, onReplayMismatch: ({ method }) => void mismatches.push(method) });
+  app.event('app_mention', async ({ client }) => {
+    const target = oncall[attempt++]!;
+    // The text changes on every run (a clock, a counter): not a different call.
+    const header = await client.chat.postMessage({ channel: 'C0000310', text: `paging ${prefix} run ${attempt}` });
+    const page = await client.chat.postMessage({ channel: target, text: `page ${prefix}` });
+    seen.push({ channel: page.channel, ts: page.ts });
+    assert.ok(header.ok);
+    if (attempt === 1) throw new Error('transient bug after the posts');
+  });
+  const data = jobData('events_api', appMentionPayload({ text: '<@U0000002> hi' }));
+  const jobId = newJobId();
+  await assert.rejects(app.dispatch(data, jobId), /transient bug/);
+  await app.dispatch(data, jobId);
+  assert.deepEqual(postsWith(`page ${prefix}`).map((c) => c.args.channel), oncall, 'the second target got its page');
+  assert.equal(seen[1]!.channel, 'C0000312', "the re-run got its own call's result, not the first target's");
+  assert.notEqual(seen[1]!.ts, seen[0]!.ts);
+  assert.equal(sim.apiCalls('chat.postMessage').filter((c) => c.ok && String(c.args.text).startsWith(`paging ${prefix}`)).length, 1, 'same target, new text: replayed, not posted again');
+  assert.deepEqual(mismatches, ['chat.postMessage'], 'the mismatch is reported once');
+});
+
 test('a pending marker (the worker died mid-call): the post is found by its metadata tag, not made twice; if it never arrived, it is made', async () => {
   const effects = new EffectLog({ redis, keys, ttlSeconds: 60 });
   const app = newApp((a) => a.event('app_mention', async ({ event, say }) => void (await say({ text: `reply to ${event.text}`, thread_ts: event.ts }))));

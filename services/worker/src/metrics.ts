@@ -18,6 +18,8 @@ export interface WorkerMetrics {
   rateLimitDelaySeconds: Histogram<'method'>;
   /** Sync lane: how each sync job's ack answer went (in_time, late, none, publish_failed; see sync-reply.ts). */
   syncAcks: Counter<'outcome'>;
+  /** Re-run calls made afresh because the call recorded at their position had other targets, by method. */
+  replayMismatches: Counter<'method'>;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -58,6 +60,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       name: 'socketworks_worker_sync_acks_total',
       help: "Sync lane: listeners' ack answers published to the waiting connector (in_time or late against the job's reply_by), runs that ended without ack (none), replies Redis refused (publish_failed).",
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    replayMismatches: new Counter({
+      name: 'socketworks_worker_replay_mismatches_total',
+      help: "Calls of a re-run job whose targets (channel, ts, user, …) differed from the call an earlier attempt recorded at that position: made afresh instead of replayed, by method.",
+      labelNames: ['method'],
       registers: [registry],
     }),
   };

@@ -68,6 +68,8 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
       metrics.rateLimited.inc({ method });
       logger.warn({ method, retry_after_seconds: retryAfterSeconds }, 'Slack rate limited a Web API call; the method is paused for the team and the job delayed');
     },
+    // The framework logs each one (with the job's bindings); this counts them.
+    onReplayMismatch: ({ method }) => metrics.replayMismatches.inc({ method }),
   });
   const register = deps.register ?? loadAppModule(config.APP_MODULE);
   try {
