@@ -57,3 +57,27 @@ test('a missing required variable says it is required', () => {
 test('ports are bounded', () => {
   assert.match(problems({ SLACK_APP_TOKEN: 'xapp-1-abcdef', HTTP_PORT: '70000' }).message, /HTTP_PORT must be at most 65535/);
 });
+
+test('whole numbers are decimal digits only; blank counts as unset; errors name the variable', () => {
+  const ints = z.object({ HTTP_PORT: env.port(3000), WORKERS: env.int({ min: 1, default: 5 }), OFFSET: env.int() });
+  const load = (input: Record<string, string>) => loadConfig(ints, { OFFSET: '0', ...input });
+  // Number() would read these as 0 (a random port), 80 and 1000.
+  assert.equal(load({ HTTP_PORT: ' ' }).HTTP_PORT, 3000, 'blank is unset, so the default applies');
+  assert.equal(load({ HTTP_PORT: '\t \n' }).HTTP_PORT, 3000);
+  assert.equal(load({ HTTP_PORT: ' 8080 ', WORKERS: '7' }).HTTP_PORT, 8080, 'surrounding spaces are ignored');
+  assert.equal(load({ OFFSET: '-3' }).OFFSET, -3);
+  assert.equal(load({ HTTP_PORT: '0' }).HTTP_PORT, 0, 'an explicit 0 is still 0');
+  for (const bad of ['0x50', '1e3', '1.5', '1.0', 'Infinity', '-Infinity', '+80', '8 0', '080a', '99999999999999999999', 'abc-SECRET']) {
+    let err: unknown;
+    try {
+      load({ HTTP_PORT: bad });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof ConfigError, `${bad} is refused`);
+    assert.deepEqual(err.problems, [{ variable: 'HTTP_PORT', problem: 'must be a whole number in decimal digits' }], bad);
+    assert.ok(!err.message.includes(bad), 'the value is not quoted');
+  }
+  assert.throws(() => load({ WORKERS: '0' }), /WORKERS must be at least 1/);
+  assert.throws(() => loadConfig(ints, { OFFSET: ' ' }), /OFFSET is required/, 'blank counts as unset for a required variable too');
+});

@@ -59,14 +59,33 @@ function deepFreeze<T>(value: T): T {
 /** Unset and empty are the same thing for an environment variable. */
 const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
 
+/** Spaces around a value are not part of it; a blank value is unset. */
+const unsetIfBlank = (v: unknown) => (typeof v === 'string' ? unsetIfEmpty(v.trim()) : v);
+
+/** See `env.int`. A custom issue, so the message never quotes the value. */
+function parseWholeNumber(text: string, ctx: z.RefinementCtx): number {
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a whole number in decimal digits' });
+    return z.NEVER;
+  }
+  return n;
+}
+
 /** Schema fragments for variables several services share. Messages never include the value. */
 export const env = {
   string: () => z.preprocess(unsetIfEmpty, z.string()),
+  /**
+   * A whole number in decimal digits, optionally signed with `-`; surrounding spaces are ignored and
+   * a blank value counts as unset. Anything else (`0x50`, `1e3`, `1.5`, `Infinity`) is refused:
+   * `Number()` would read `' '` as 0 (a random port), `0x50` as 80 and `1e3` as 1000.
+   */
   int: (opts: { min?: number; max?: number; default?: number } = {}) => {
-    let s = z.coerce.number({ invalid_type_error: 'must be a whole number' }).int({ message: 'must be a whole number' });
+    let s = z.number().int({ message: 'must be a whole number' });
     if (opts.min !== undefined) s = s.min(opts.min);
     if (opts.max !== undefined) s = s.max(opts.max);
-    return z.preprocess(unsetIfEmpty, opts.default === undefined ? s : s.default(opts.default));
+    const digits = z.string().transform(parseWholeNumber).pipe(s);
+    return z.preprocess(unsetIfBlank, opts.default === undefined ? digits : digits.default(String(opts.default)));
   },
   port: (defaultPort: number) => env.int({ min: 0, max: 65535, default: defaultPort }),
   bool: (defaultValue: boolean) =>
