@@ -84,7 +84,7 @@ afterEach(async () => {
   slack = undefined;
 });
 
-async function startRunner(onSocket: (peer: ServerSocket, n: number) => void): Promise<{ slack: FakeSlack; runner: SlotRunner }> {
+async function startRunner(onSocket: (peer: ServerSocket, n: number) => void, fetchStub?: typeof fetch): Promise<{ slack: FakeSlack; runner: SlotRunner }> {
   slack = new FakeSlack(onSocket);
   await slack.listen();
   logs = captureLogs({ level: 'debug' });
@@ -99,6 +99,7 @@ async function startRunner(onSocket: (peer: ServerSocket, n: number) => void): P
     ingestor,
     timings: { ...DEFAULT_SLOT_TIMINGS, reconnectBaseMs: 100, retireTimeoutMs: 2000 },
     heldSockets: () => ({ open: 0, connecting: 0 }),
+    ...(fetchStub ? { fetch: fetchStub } : {}),
   });
   runner.start();
   return { slack, runner };
@@ -153,4 +154,17 @@ test('hello and disconnect(refresh_requested) in one read: the replacement has i
   assert.ok(replacement.connectedAt < old.closedAt!, 'the replacement connected before the refreshed socket closed (make-before-break)');
   assert.equal(slack.opens, 2);
   assert.equal(replacement.closedAt, undefined);
+});
+
+test('stop({ immediate }) while apps.connections.open is answering: no socket is opened for the stopped slot', { timeout: 15000 }, async () => {
+  let answer: ((response: Response) => void) | undefined;
+  // Answers only when the test says so, whatever the abort signal says (the reply was on its way).
+  const slowOpen = (() => new Promise<Response>((resolve) => (answer = resolve))) as unknown as typeof fetch;
+  const { slack, runner } = await startRunner((ws) => ws.send(HELLO), slowOpen);
+  await waitFor(() => answer !== undefined, { message: 'the apps.connections.open call' });
+  const stopped = runner.stop({ immediate: true });
+  answer!(Response.json({ ok: true, url: `ws://127.0.0.1:${slack.port}/link` }));
+  await stopped;
+  assert.equal(slack.peers.length, 0, 'no socket was opened');
+  assert.equal(runner.state, 'idle');
 });

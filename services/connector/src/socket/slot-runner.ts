@@ -274,7 +274,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       delayMs = Math.max(delayMs, this.tooManyUntil - Date.now());
       if (delayMs > 0 && !(await this.sleep(delayMs))) return;
       const url = await this.fetchUrl();
-      if (url === undefined) return;
+      // stop() may have come while apps.connections.open was answering: no socket for a stopped slot.
+      if (url === undefined || this._state !== 'running') return;
       if (typeof url === 'number') {
         delayMs = url;
         continue;
