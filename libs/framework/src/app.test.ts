@@ -403,7 +403,7 @@ test('installation store: authorize gets the team and enterprise of the payload;
       },
     },
   });
-  let token = '';
+  let token: string | undefined = '';
   app.command('/echo', async ({ context }) => void (token = context.botToken));
   const data = command('/echo');
   data.payload.enterprise_id = 'E0000001';
@@ -411,6 +411,62 @@ test('installation store: authorize gets the team and enterprise of the payload;
   await app.dispatch(data, 'j');
   assert.deepEqual(queries, [{ teamId: 'T0000001', enterpriseId: 'E0000001', isEnterpriseInstall: true }]);
   assert.equal(token, 'xoxb-from-store-0000000000');
+});
+
+test('app_uninstalled and tokens_revoked run without authorize (as Bolt), so a deleted installation does not fail them; other events still authorize', async () => {
+  const queries: unknown[] = [];
+  const app = new App({
+    logger: createLogger({ name: 't', level: 'silent' }),
+    installationStore: {
+      authorize: async (q) => {
+        queries.push(q);
+        throw new FrameworkError('ERR_AUTHORIZE_FAILED', `no installation for team ${String(q.teamId)}`);
+      },
+    },
+  });
+  const ran: Array<{ type: string; teamId: string | undefined; botToken: string | undefined }> = [];
+  app.event(/^(app_uninstalled|tokens_revoked|app_mention)$/, async ({ event, context }) => void ran.push({ type: event.type, teamId: context.teamId, botToken: context.botToken }));
+  for (const type of ['app_uninstalled', 'tokens_revoked']) {
+    const result = await app.dispatch(eventJob({ type, ...(type === 'tokens_revoked' ? { tokens: { bot: ['UBOT'] } } : {}) }), `ev-${type}`);
+    assert.equal(result.handled, true, type);
+  }
+  assert.deepEqual(ran, [
+    { type: 'app_uninstalled', teamId: 'T0000001', botToken: undefined },
+    { type: 'tokens_revoked', teamId: 'T0000001', botToken: undefined },
+  ]);
+  assert.deepEqual(queries, [], 'the installation store was not asked');
+  await assert.rejects(app.dispatch(mention('hi'), 'ev-m'), { code: 'ERR_AUTHORIZE_FAILED' });
+  assert.equal(queries.length, 1);
+});
+
+test("view payloads are authorized for view.app_installed_team_id when present (a Slack Connect modal), else team.id, as Bolt does", async () => {
+  const queries: Array<{ teamId?: string }> = [];
+  const app = new App({
+    logger: createLogger({ name: 't', level: 'silent' }),
+    installationStore: {
+      authorize: async (q) => {
+        queries.push(q);
+        if (q.teamId !== 'T0000001') throw new FrameworkError('ERR_AUTHORIZE_FAILED', `no installation for team ${String(q.teamId)}`);
+        return { botToken: 'xoxb-from-store-0000000000' };
+      },
+    },
+  });
+  const teams: Array<string | undefined> = [];
+  app.view('modal', async ({ ack, context }) => {
+    teams.push(context.teamId);
+    await ack();
+  });
+  const submission = (view: Record<string, unknown>) =>
+    job('interactive', {
+      type: 'view_submission',
+      team: { id: 'T0000EXT' },
+      user: { id: 'U0000009', team_id: 'T0000EXT' },
+      view: { id: 'V1', type: 'modal', callback_id: 'modal', state: { values: {} }, ...view },
+    });
+  await app.dispatch(submission({ app_installed_team_id: 'T0000001', team_id: 'T0000EXT' }), 'j1');
+  assert.deepEqual(teams, ['T0000001'], "the installation's team, not the submitting user's");
+  await assert.rejects(app.dispatch(submission({}), 'j2'), { code: 'ERR_AUTHORIZE_FAILED' }, 'without it, team.id as before');
+  assert.deepEqual(queries.map((q) => q.teamId), ['T0000001', 'T0000EXT']);
 });
 
 test('the job logger given to dispatch is the one listeners get', async () => {

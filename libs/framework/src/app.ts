@@ -85,6 +85,9 @@ interface Listener {
   chain: Middleware<AnyListenerArgs>[];
 }
 
+/** Events Bolt runs without authorize (its helpers.ts `eventTypesToSkipAuthorize`). */
+const EVENTS_SKIPPING_AUTHORIZE: ReadonlySet<string> = new Set(['app_uninstalled', 'tokens_revoked']);
+
 /** Events about the bot user itself that are still worth a listener (as in Bolt's ignoreSelf). */
 const SELF_EVENTS_KEPT: ReadonlySet<string> = new Set(['member_joined_channel', 'member_left_channel']);
 
@@ -265,15 +268,20 @@ export class App {
       return { handled: false, listeners: 0, acked: false };
     }
     const identity = identityOf(incoming);
-    const auth = await this.#store.authorize({
-      ...(identity.teamId ? { teamId: identity.teamId } : {}),
-      ...(identity.enterpriseId ? { enterpriseId: identity.enterpriseId } : {}),
-      isEnterpriseInstall: identity.isEnterpriseInstall,
-    });
+    // As Bolt: the installation of an app_uninstalled / tokens_revoked event may be deleted already,
+    // and its listener is how the app cleans up; those run without a token.
+    const auth =
+      incoming.kind === 'event' && EVENTS_SKIPPING_AUTHORIZE.has(incoming.event.type)
+        ? undefined
+        : await this.#store.authorize({
+            ...(identity.teamId ? { teamId: identity.teamId } : {}),
+            ...(identity.enterpriseId ? { enterpriseId: identity.enterpriseId } : {}),
+            isEnterpriseInstall: identity.isEnterpriseInstall,
+          });
     const context: Context = {
       ...identity,
-      botToken: auth.botToken,
-      botUserId: identity.botUserId ?? auth.botUserId,
+      ...(auth ? { botToken: auth.botToken } : {}),
+      botUserId: identity.botUserId ?? auth?.botUserId,
       retryNum: data.retry_attempt,
       retryReason: data.retry_reason,
       jobId,
@@ -295,7 +303,7 @@ export class App {
       if (response !== undefined) ackState.response = typeof response === 'string' ? { text: response } : response;
       if (options.onAck) await options.onAck(ackState.response);
     };
-    const client = this.#clients.get(auth.botToken);
+    const client = this.#clients.get(auth?.botToken ?? '');
     const args = listenerArgs(incoming, {
       client,
       logger,

@@ -106,6 +106,18 @@ export function identityOf(incoming: Incoming): Identity {
         userId: str(b.user_id),
       };
     }
+    case 'view': {
+      const b = incoming.body;
+      // A modal opened from a Slack Connect channel is submitted from the user's workspace; the
+      // app's installation is `view.app_installed_team_id` (as Bolt authorizes it).
+      const installed = str((b.view as { app_installed_team_id?: unknown } | undefined)?.app_installed_team_id);
+      return {
+        teamId: installed ?? str(b.team?.id) ?? str(b.user?.team_id),
+        enterpriseId: str(b.enterprise?.id),
+        isEnterpriseInstall: b.is_enterprise_install === true,
+        userId: str(b.user?.id),
+      };
+    }
     default: {
       const b = incoming.body;
       return {

@@ -28,14 +28,17 @@ export type NextFn = () => Promise<void>;
  * its own (as in Bolt).
  */
 export interface Context {
-  /** The workspace: `context_team_id`/`team_id` (events), `team_id` (commands), `team.id` (interactive). */
+  /** The workspace: `context_team_id`/`team_id` (events), `team_id` (commands), `team.id` (interactive; `view.app_installed_team_id` first for views). */
   teamId?: string;
   enterpriseId?: string;
   isEnterpriseInstall: boolean;
   /** The user who acted, when the payload names one. */
   userId?: string;
-  /** The bot token the installation store returned. Never log it. */
-  botToken: string;
+  /**
+   * The bot token the installation store returned. Never log it. Absent for `app_uninstalled` and
+   * `tokens_revoked` events, which are not authorized (as in Bolt: the installation may be gone).
+   */
+  botToken?: string;
   /** The app's bot user, when the payload tells it (events carry it in `authorizations`). */
   botUserId?: string;
   /** Slack's `retry_attempt` (0 on first delivery) and `retry_reason`. */

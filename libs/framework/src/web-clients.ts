@@ -44,6 +44,7 @@ export class WebClients {
     this.#slackApiUrl = url.endsWith('/') ? url : `${url}/`;
   }
 
+  /** The client for `token`; `''` gives a client without a token (events not authorized). */
   get(token: string): WebClient {
     const cached = this.#clients.get(token);
     if (cached) return cached;
@@ -57,7 +58,7 @@ export class WebClients {
   }
 
   #create(token: string): WebClient {
-    const client = new JobAwareWebClient(token, {
+    const client = new JobAwareWebClient(token || undefined, {
       slackApiUrl: this.#slackApiUrl,
       logger: slackLoggerFor(this.#options.logger),
       timeout: this.#options.timeoutMs ?? 10000,
