@@ -6,6 +6,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appMentionPayload, type SlackSimOptions } from '@socketworks/slack-sim';
 import { waitFor } from '@socketworks/testing';
+import { replacementOf } from '../test-support/log-capture';
 import { ReplicaSet } from '../test-support/replicas';
 
 let set: ReplicaSet | undefined;
@@ -56,13 +57,14 @@ test('refresh_requested every second for 30 s under 500 envelopes/s: all acked, 
   const { missing, jobs } = await replicas.eventsWithoutJob(eventIds);
   assert.deepEqual(missing, []);
   assert.equal(jobs, 15000, 'one job per event');
-  // Each refreshed socket closed only after a socket opened later than it had its hello.
+  // Each refreshed socket closed only after the next socket of its slot had its hello.
   const sockets = sim.sockets();
+  const lines = replicas.replicas.flatMap((r) => r.proc.logs);
   for (const id of refreshed) {
     const old = sockets.find((s) => s.id === id)!;
     if (old.closedAt === null) continue;
-    const replacement = sockets.find((s) => s.id !== id && s.openedAt > old.openedAt && s.helloAt !== null && s.helloAt < old.closedAt!);
-    assert.ok(replacement, `a socket was up to replace ${id} before it closed`);
+    const replacement = replacementOf(lines, sockets, id);
+    assert.ok(replacement?.helloAt != null && replacement.helloAt < old.closedAt, `the socket replacing ${id} had its hello before ${id} closed`);
   }
   t.diagnostic(
     `${refreshed.length} refreshes, ${sockets.length} sockets in all, at most ${replicas.openMax} open at once; sim ack latency p50 ${stats.ackLatencyMs.p50.toFixed(2)} ms, p99 ${stats.ackLatencyMs.p99.toFixed(2)} ms, max ${stats.ackLatencyMs.max.toFixed(1)} ms`,

@@ -486,7 +486,9 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     if (this.readsPaused || this.options.ingestor.saturated) socket.pause();
     const held = this.options.heldSockets();
     this.options.metrics.helloNumConnections.set(hello.num_connections);
-    socket.logger.info({ num_connections: hello.num_connections, held_sockets: held.open }, 'socket connected');
+    // Slack's host (hello.debug_info.host) names the socket on Slack's side, in its disconnect frames too.
+    const host = typeof hello.debug_info?.host === 'string' ? hello.debug_info.host : undefined;
+    socket.logger.info({ num_connections: hello.num_connections, held_sockets: held.open, host }, 'socket connected');
     void this.checkNumConnections(socket, hello);
     this.emit('connected', socket, hello);
   }

@@ -37,3 +37,17 @@ async function sumSamples(registry: Registry, name: string, labels: Record<strin
     .filter((v) => keep((v as { metricName?: string }).metricName) && Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want))
     .reduce((sum, v) => sum + v.value, 0);
 }
+
+/**
+ * The socket a refreshed simulator socket was replaced with: the next socket of the same slot
+ * (`sockets` as the simulator lists them, in the order they opened). The slot comes from the
+ * connector's 'socket connected' line, whose `host` is the hello's debug_info.host (the simulator
+ * names socket conn-N's host applink-sim-N). Undefined when the slot has no later socket.
+ */
+export function replacementOf<S extends { id: string }>(lines: readonly CapturedLine[], sockets: readonly S[], oldId: string): S | undefined {
+  const slotOf = (id: string) => lines.find((l) => l.msg === 'socket connected' && l.host === id.replace(/^conn-/, 'applink-sim-'))?.slot;
+  const slot = slotOf(oldId);
+  if (slot === undefined) throw new Error(`no 'socket connected' line for simulator socket ${oldId}`);
+  const index = sockets.findIndex((s) => s.id === oldId);
+  return sockets.slice(index + 1).find((s) => slotOf(s.id) === slot);
+}
