@@ -123,7 +123,7 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
     }),
     disconnects: new Counter({
       name: 'socketworks_connector_disconnects_total',
-      help: 'Socket ends, by reason: the disconnect frame reason, or closed, liveness_timeout, hello_timeout.',
+      help: 'Socket ends, by reason: the disconnect frame reason Slack sent (other when it does not look like one), else how it ended: closed_by_peer, closed_by_us, liveness_timeout, hello_timeout, error.',
       labelNames: ['reason'],
       registers,
     }),
