@@ -3,12 +3,14 @@
 // BullMQ producers and workers of the test's own.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { startPrivateRedis, waitFor } from '@socketworks/testing';
 import {
   basicAuth,
   commandJobData,
   eventJobData,
   failJobs,
+  GOOD_AUTH,
   sample,
   startTestDashboard,
   TEST_PASSWORD,
@@ -17,6 +19,20 @@ import {
   type TestDashboard,
 } from './test-support/harness';
 import type { JobView } from './jobs/job-view';
+
+/** One request with exactly these headers (fetch does not let a test set Host). */
+function rawRequest(port: number, method: string, path: string, headers: Record<string, string>): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve([res.statusCode ?? 0, body]));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 interface SearchAnswer {
   query: { kind: string; value: string };
@@ -220,24 +236,37 @@ describe('dashboard (in process)', () => {
     await t.queues.sync.obliterate({ force: true });
   });
 
-  test("bull-board's own retry works when writable, and routes that forge or drop Slack work are refused", async () => {
+  test("bull-board's retry goes through our retrier (attempts reset), and routes that forge, re-run or drop Slack work are refused", async () => {
     await t.queues.interactive.add('interactive', commandJobData('env-board-0'), { jobId: 'env-env-board-0', attempts: 1 });
     await failJobs(t, 'interactive', 1);
     const retry = await t.fetch('/queues/api/queues/interactive/env-env-board-0/retry', { method: 'PUT' });
     assert.equal(retry.status, 204);
-    assert.equal(await t.queues.interactive.getJobState('env-env-board-0'), 'waiting');
+    const retried = (await t.queues.interactive.getJob('env-env-board-0'))!;
+    assert.equal(await retried.getState(), 'waiting');
+    assert.equal(retried.attemptsMade, 0, 'attempts back, as the README promises');
     assert.ok(t.logs.lines.some((l) => l.msg === 'bull-board action' && l.status === 204 && l.actor === 'user:operator'));
+    assert.ok(t.logs.lines.some((l) => l.msg === 'job retried' && l.job_id === 'env-env-board-0' && l.actor === 'user:operator'));
 
-    const add = await t.fetch('/queues/api/queues/interactive/add', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'forged', data: { type: 'interactive' }, options: {} }),
-    });
-    assert.equal(add.status, 403);
-    assert.equal(await t.queues.interactive.count(), 1, 'nothing was added');
-    const obliterate = await t.fetch('/queues/api/queues/interactive/obliterate', { method: 'PUT' });
-    assert.equal(obliterate.status, 403);
+    const refused: Array<[string, RequestInit, number]> = [
+      ['/queues/api/queues/interactive/add', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'forged', data: { type: 'interactive' }, options: {} }) }, 403],
+      ['/queues/api/queues/interactive/env-env-board-0/update-data', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: { forged: true } }) }, 403],
+      ['/queues/api/queues/interactive/empty', { method: 'PUT' }, 403],
+      ['/queues/api/queues/interactive/obliterate', { method: 'PUT' }, 403],
+      ['/queues/api/queues/interactive/clean/wait', { method: 'PUT' }, 403],
+      ['/queues/api/queues/interactive/env-env-board-0/clean', { method: 'PUT' }, 409],
+      ['/queues/api/queues/interactive/retry/completed', { method: 'PUT' }, 403],
+    ];
+    for (const [path, init, status] of refused) {
+      const res = await t.fetch(path, init);
+      assert.equal(res.status, status, `${init.method} ${path}`);
+      assert.match(await res.text(), /refused by Socketworks/, path);
+    }
+    assert.equal(await t.queues.interactive.count(), 1, 'nothing was added or removed');
     assert.equal(await t.queues.interactive.getJobState('env-env-board-0'), 'waiting');
+    assert.equal((await t.queues.interactive.getJob('env-env-board-0'))!.data.envelope_id, 'env-board-0', 'data not edited');
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'route' }), 4);
+    assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'state' }), 3);
     await t.queues.interactive.obliterate({ force: true });
   });
 
@@ -332,6 +361,50 @@ describe('dashboard with DASHBOARD_OPEN on loopback', () => {
       await open.close();
     }
   });
+
+  test('answers only requests addressed to a loopback name (DNS rebinding): any other Host gets 421, counted and logged', async () => {
+    const open = await startTestDashboard({ name: 'dash-open-host', env: { DASHBOARD_OPEN: 'true', DASHBOARD_USER: '', DASHBOARD_PASSWORD: '', DASHBOARD_TOKEN: '' } });
+    try {
+      await open.queues.events.add('events_api', eventJobData({ eventId: 'EvHOST1', envelopeId: 'env-host-1' }), { jobId: 'ev-EvHOST1', attempts: 1 });
+      await failJobs(open, 'events', 1);
+      const port = open.dashboard.port;
+      for (const host of [`localhost:${port}`, 'localhost', `127.0.0.1:${port}`, '127.0.0.1', `127.8.9.10:${port}`, `[::1]:${port}`, '[::1]', `LOCALHOST:${port}`]) {
+        const [status] = await rawRequest(port, 'GET', '/api/queues', { host });
+        assert.equal(status, 200, host);
+      }
+      const refusedHosts = [`attacker.example:${port}`, 'attacker.example', `localhost.attacker.example:${port}`, `127.0.0.1.nip.io:${port}`, `10.0.0.5:${port}`, `[::2]:${port}`, `[::ffff:127.0.0.1]:${port}`, ''];
+      for (const host of refusedHosts) {
+        const [status, body] = await rawRequest(port, 'GET', '/api/queues', { host });
+        assert.equal(status, 421, `Host "${host}"`);
+        assert.match(body, /ERR_DASHBOARD_HOST_REFUSED/);
+        assert.doesNotMatch(body, /events|waiting/, 'no queue data');
+      }
+      // The rebinding attack itself: a same-origin POST from the rebound page.
+      const host = `attacker.example:${port}`;
+      const [status, body] = await rawRequest(port, 'POST', '/api/queues/events/retry-failed', { host, origin: `http://${host}`, 'sec-fetch-site': 'same-origin' });
+      assert.equal(status, 421);
+      assert.match(body, /only requests addressed to localhost, 127\.0\.0\.1 or \[::1\]/);
+      assert.equal(await open.queues.events.getJobState('ev-EvHOST1'), 'failed', 'not retried');
+      const [page] = await rawRequest(port, 'GET', '/', { host, accept: 'text/html' });
+      assert.equal(page, 421);
+
+      const metrics = await (await fetch(`${open.url}/metrics`)).text();
+      assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'host' }), refusedHosts.length + 2);
+      assert.ok(open.logs.lines.some((l) => l.level === 'warn' && typeof l.msg === 'string' && l.msg.startsWith('request refused: Host is not loopback') && l.host === `attacker.example:${port}`));
+    } finally {
+      await open.close();
+    }
+  });
+
+  test('a dashboard with credentials does not check Host (it may sit behind an ingress)', async () => {
+    const t = await startTestDashboard({ name: 'dash-host-auth' });
+    try {
+      const [status] = await rawRequest(t.dashboard.port, 'GET', '/api/queues', { host: 'dashboard.internal.example', authorization: GOOD_AUTH });
+      assert.equal(status, 200);
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('dashboard in read-only mode', () => {
@@ -348,6 +421,9 @@ describe('dashboard in read-only mode', () => {
     await writable.close();
   });
 
+  // The dashboard's guard answers all of these before bull-board's router: the router's own
+  // read-only refusals (its hook, the retry routes, readOnlyMode) are tested on the router alone in
+  // http/board.int.test.ts.
   test('shows the failed job but refuses every retry: our API (403), our forms (403), bull-board (403)', async () => {
     const found = (await (await readOnly.fetch('/api/jobs?event_id=EvRO1')).json()) as SearchAnswer;
     assert.equal(found.jobs[0]!.state, 'failed');

@@ -16,7 +16,7 @@ import { authenticate } from './http/auth';
 import { BOARD_BASE_PATH, createBoardRouter } from './http/board';
 import { createPageRouter } from './http/page-routes';
 import { renderErrorPage } from './http/pages';
-import { errorHandler, readOnlyGuard, sameOriginForChanges, securityHeaders } from './http/security';
+import { errorHandler, loopbackHostOnly, readOnlyGuard, sameOriginForChanges, securityHeaders } from './http/security';
 import { JobFinder } from './jobs/job-finder';
 import { JobRetrier } from './jobs/job-retrier';
 import { createDashboardMetrics, type DashboardMetrics } from './metrics/dashboard-metrics';
@@ -111,6 +111,8 @@ function buildApp(parts: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // First, before even the probes: an open dashboard answers nothing to a rebound DNS name.
+  if (config.auth.open) app.use(loopbackHostOnly({ refusals: metrics.refusals, logger }));
 
   // Unauthenticated, like every service's ops port: probes and Prometheus. Network-restrict them
   // (README.md, infra/k8s NetworkPolicy): the counts are not secret, but nobody outside needs them.
@@ -133,7 +135,7 @@ function buildApp(parts: AppParts): Express {
   app.use(readOnlyGuard(config.readOnly));
   app.use(sameOriginForChanges);
   app.use(['/api', `${BOARD_BASE_PATH}/api`, '/jobs', '/retry-failed'], requireRedis(redis));
-  app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly }));
+  app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly, retrier, retries: metrics.retries, refusals: metrics.refusals, logger }));
   app.use('/api', createApiRouter({ finder, retrier, stats, retries: metrics.retries }));
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));
   app.use(createPageRouter({ finder, retrier, stats, retries: metrics.retries, readOnly: config.readOnly }));

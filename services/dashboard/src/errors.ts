@@ -17,6 +17,10 @@ export type DashboardErrorCode =
   | 'ERR_DASHBOARD_READ_ONLY'
   /** A state-changing request from another origin (cross-site request forgery). */
   | 'ERR_DASHBOARD_CROSS_ORIGIN'
+  /** A bull-board change that would re-run or drop Slack work (retry of completed jobs, …). */
+  | 'ERR_DASHBOARD_BOARD_REFUSED'
+  /** DASHBOARD_OPEN: a request whose Host is not loopback (DNS rebinding). */
+  | 'ERR_DASHBOARD_HOST_REFUSED'
   /** Redis is not connected: the request would wait on it, so it is answered 503 at once. */
   | 'ERR_DASHBOARD_REDIS_UNAVAILABLE'
   /** The HTTP server could not listen (port taken, bad host). */
@@ -37,7 +41,10 @@ export function httpStatusFor(code: DashboardErrorCode): number {
       return 400;
     case 'ERR_DASHBOARD_READ_ONLY':
     case 'ERR_DASHBOARD_CROSS_ORIGIN':
+    case 'ERR_DASHBOARD_BOARD_REFUSED':
       return 403;
+    case 'ERR_DASHBOARD_HOST_REFUSED':
+      return 421;
     case 'ERR_DASHBOARD_REDIS_UNAVAILABLE':
       return 503;
     case 'ERR_DASHBOARD_LISTEN':

@@ -1,29 +1,61 @@
 // bull-board over every Socketworks queue, mounted at /queues behind the dashboard's
-// authentication. Three things are added around it:
+// authentication. Around it:
 // - every API answer is redacted (job data, failedReason, stack traces), so bull-board shows no
 //   more than our own pages do;
-// - routes that would forge or wipe Slack work are refused even when not read-only: adding a job
-//   or editing its data makes a worker run a payload Slack never sent, and obliterate/empty drop
-//   envelopes that were already acked (ARCHITECTURE.md: nothing acked is ever lost);
-// - read-only mode is enforced by bull-board itself (`readOnlyMode`, answering 405) and, in
-//   front of it, by the dashboard's guard (403) and this `before` hook (403).
-import type { Router } from 'express';
+// - its retries are served by the dashboard's JobRetrier instead of bull-board's handlers: only a
+//   failed job is retried, and it gets its attempts back as it does from our pages (bull-board's own
+//   retry keeps `attemptsMade` and also re-runs completed jobs, which breaks "one Slack event → one
+//   handler run");
+// - every other change bull-board offers goes through an allowlist in its `before` hook
+//   (`boardPolicy`): pause, resume, promote, and removing finished jobs. Anything else is refused
+//   in every mode, including routes a bull-board upgrade may add: adding a job or editing its data
+//   makes a worker run a payload Slack never sent, and obliterate, empty or cleaning waiting,
+//   delayed or active jobs drop envelopes that were already acked (ARCHITECTURE.md: nothing acked
+//   is ever lost);
+// - read-only mode is enforced by bull-board itself (`readOnlyMode`), by the `before` hook and by
+//   the retry routes here (403), behind the dashboard's own guard in front of every route.
+import { Router, type Request } from 'express';
 import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { BeforeHookResult, HookContext } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import { QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
+import { describeError, type Counter } from '@socketworks/runtime';
+import { DashboardError } from '../errors';
+import { isQueueName } from '../jobs/job-finder';
+import type { JobRetrier } from '../jobs/job-retrier';
 import { redactForDisplay } from '../redact';
+import { actorOf } from './auth';
+import { queueParam } from './api-routes';
 
 export const BOARD_BASE_PATH = '/queues';
 
-/** bull-board API routes refused in every mode (see the file comment). */
-export const REFUSED_BOARD_ROUTES: ReadonlySet<string> = new Set([
-  '/api/queues/:queueName/add',
-  '/api/queues/:queueName/:jobId/update-data',
-  '/api/queues/:queueName/obliterate',
-  '/api/queues/:queueName/empty',
+/** bull-board's retry routes, answered here by the JobRetrier before bull-board sees them. */
+export const RETRY_ONE_ROUTE = '/api/queues/:queueName/:jobId/retry';
+export const RETRY_ALL_ROUTE = '/api/queues/:queueName/retry/:queueStatus';
+const CLEAN_ALL_ROUTE = '/api/queues/:queueName/clean/:queueStatus';
+const CLEAN_ONE_ROUTE = '/api/queues/:queueName/:jobId/clean';
+
+/**
+ * The only changes bull-board may make: none of them runs a job twice or drops one that has not
+ * run. The two clean routes are further limited to finished jobs (see `boardPolicy`).
+ */
+export const ALLOWED_BOARD_CHANGES: ReadonlySet<string> = new Set([
+  '/api/queues/pause',
+  '/api/queues/resume',
+  '/api/queues/:queueName/pause',
+  '/api/queues/:queueName/resume',
+  // Delayed → waiting: a back-off cut short, the job still runs once.
+  '/api/queues/:queueName/promote',
+  '/api/queues/:queueName/:jobId/promote',
+  CLEAN_ALL_ROUTE,
+  CLEAN_ONE_ROUTE,
 ]);
+
+/** States whose jobs may be removed: they have run (completed) or will not run again (failed). */
+const CLEANABLE = new Set(['completed', 'failed']);
 
 const DESCRIPTIONS: Record<QueueName, string> = {
   events: 'Events API envelopes (job id ev-<event_id>)',
@@ -32,23 +64,73 @@ const DESCRIPTIONS: Record<QueueName, string> = {
   sync: 'Sync lane: envelopes whose ack carries the answer (env-<envelope_id>)',
 };
 
+export type BoardRefusalReason = 'route' | 'state' | 'read_only';
+
 export interface BoardOptions {
   queues: Readonly<Record<QueueName, Queue>>;
   readOnly: boolean;
+  /** Serves bull-board's retry buttons, so they reset attempts and retry failed jobs only. */
+  retrier: JobRetrier;
+  /** Jobs retried (kind `one`, `all`), shared with our pages and API. */
+  retries: Counter<'queue' | 'kind'>;
+  /** Changes refused by the policy here, by reason. */
+  refusals: Counter<'reason'>;
+  logger: Logger;
+}
+
+const refusal = (status: 403 | 409, message: string): BeforeHookResult => ({ allow: false, status, message });
+
+/**
+ * Decides whether bull-board may serve a request (its `before` hook): only reads (GET) and the
+ * allowlisted changes get through, and a clean only for completed or failed jobs.
+ */
+export async function boardPolicy(context: HookContext, options: Pick<BoardOptions, 'queues' | 'readOnly'>): Promise<{ allow: true } | { allow: false; status: 403 | 409; message: string; reason: BoardRefusalReason }> {
+  const { method, route } = context;
+  const params = context.request.params as Record<string, string | undefined>;
+  if (method === 'get') return { allow: true };
+  if (options.readOnly) return { allow: false, status: 403, reason: 'read_only', message: 'the dashboard is read-only (DASHBOARD_READ_ONLY=true)' };
+  if (!ALLOWED_BOARD_CHANGES.has(route)) {
+    return {
+      allow: false,
+      status: 403,
+      reason: 'route',
+      message: `refused by Socketworks: ${method.toUpperCase()} ${route} could forge, re-run or drop Slack work (allowed: pause, resume, promote, clean completed or failed, retry failed)`,
+    };
+  }
+  if (route === CLEAN_ALL_ROUTE && !CLEANABLE.has(params.queueStatus ?? '')) {
+    return {
+      allow: false,
+      status: 403,
+      reason: 'state',
+      message: `refused by Socketworks: cleaning ${String(params.queueStatus).slice(0, 20)} jobs would drop acked Slack work that has not run; only completed or failed jobs can be cleaned`,
+    };
+  }
+  if (route === CLEAN_ONE_ROUTE) {
+    // Unknown queue or job: bull-board answers its own 404.
+    if (params.queueName === undefined || !isQueueName(params.queueName) || params.jobId === undefined) return { allow: true };
+    const state = await options.queues[params.queueName].getJobState(params.jobId);
+    if (state !== 'unknown' && !CLEANABLE.has(state)) {
+      return {
+        allow: false,
+        status: 409,
+        reason: 'state',
+        message: `refused by Socketworks: job ${params.jobId.slice(0, 200)} is ${state}; removing it would drop acked Slack work that has not run. Only completed or failed jobs can be removed`,
+      };
+    }
+  }
+  return { allow: true };
 }
 
 export function createBoardRouter(options: BoardOptions): Router {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_BASE_PATH);
   createBullBoard({
-    queues: QUEUE_NAMES.map(
-      (name) =>
-        new BullMQAdapter(options.queues[name], {
-          readOnlyMode: options.readOnly,
-          allowRetries: !options.readOnly,
-          description: DESCRIPTIONS[name],
-        }),
-    ),
+    queues: QUEUE_NAMES.map((name) => {
+      // `allowCompletedRetries` (hides "retry" on completed jobs, which we refuse) is read by
+      // bull-board's base adapter but missing from BullMQAdapter's option type: passed as a variable.
+      const adapterOptions = { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, allowCompletedRetries: false, description: DESCRIPTIONS[name] };
+      return new BullMQAdapter(options.queues[name], adapterOptions);
+    }),
     serverAdapter,
     options: {
       uiConfig: {
@@ -60,18 +142,53 @@ export function createBoardRouter(options: BoardOptions): Router {
         ],
       },
       handlerHooks: {
-        before: ({ method, route }) => {
-          if (REFUSED_BOARD_ROUTES.has(route)) {
-            return { allow: false, status: 403, message: 'refused by Socketworks: this would forge or drop Slack work' };
+        before: async (context) => {
+          let decision: Awaited<ReturnType<typeof boardPolicy>>;
+          try {
+            decision = await boardPolicy(context, options);
+          } catch (err) {
+            // The job's state could not be read (Redis): refuse rather than guess.
+            options.logger.warn({ route: context.route, err: describeError(err) }, 'bull-board request refused: its job state could not be read');
+            return refusal(409, 'refused by Socketworks: the job state could not be read; try again');
           }
-          if (options.readOnly && method !== 'get') {
-            return { allow: false, status: 403, message: 'the dashboard is read-only (DASHBOARD_READ_ONLY=true)' };
-          }
-          return { allow: true };
+          if (decision.allow) return { allow: true };
+          options.refusals.inc({ reason: decision.reason });
+          return refusal(decision.status, decision.message);
         },
         after: (_context, result) => ({ ...result, body: redactForDisplay(result.body) as typeof result.body }),
       },
     },
   });
-  return serverAdapter.getRouter() as Router;
+
+  const router = Router();
+  router.put(RETRY_ALL_ROUTE, async (req, res) => {
+    const queue = writableQueue(req, options);
+    if (req.params.queueStatus !== 'failed') {
+      options.refusals.inc({ reason: 'state' });
+      throw new DashboardError(
+        'ERR_DASHBOARD_BOARD_REFUSED',
+        `refused by Socketworks: retrying ${String(req.params.queueStatus).slice(0, 20)} jobs would run their handlers again; only failed jobs can be retried`,
+      );
+    }
+    const result = await options.retrier.retryAllFailed(queue, actorOf(res.locals));
+    options.retries.inc({ queue, kind: 'all' }, result.retried);
+    res.json(result);
+  });
+  router.put(RETRY_ONE_ROUTE, async (req, res) => {
+    const queue = writableQueue(req, options);
+    // 409 ERR_DASHBOARD_JOB_NOT_FAILED for a completed (or waiting, active…) job.
+    await options.retrier.retryOne(queue, String(req.params.jobId), actorOf(res.locals));
+    options.retries.inc({ queue, kind: 'one' });
+    res.status(204).end();
+  });
+  router.use(serverAdapter.getRouter() as Router);
+  return router;
+}
+
+function writableQueue(req: Request, options: BoardOptions): QueueName {
+  if (options.readOnly) {
+    options.refusals.inc({ reason: 'read_only' });
+    throw new DashboardError('ERR_DASHBOARD_READ_ONLY', 'the dashboard is read-only (DASHBOARD_READ_ONLY=true)');
+  }
+  return queueParam(req.params.queueName as string | undefined);
 }

@@ -1,10 +1,11 @@
 // Guards in front of every authenticated route: response headers against framing and sniffing,
 // a same-origin check for anything that changes state (HTTP Basic credentials are sent by the
 // browser on cross-site form posts, so a retry button is a CSRF target), and read-only mode
-// enforced on the server for bull-board and the JSON API alike.
+// enforced on the server for bull-board and the JSON API alike; in open mode (no password), a
+// check that the request is addressed to loopback (DNS rebinding).
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { describeError } from '@socketworks/runtime';
+import { describeError, type Counter } from '@socketworks/runtime';
 import { DashboardError, httpStatusFor } from '../errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -45,6 +46,49 @@ export const sameOriginForChanges: RequestHandler = (req, _res, next) => {
 function originHost(origin: string): string | undefined {
   if (!URL.canParse(origin)) return undefined;
   return new URL(origin).host;
+}
+
+/**
+ * The hostname of a `Host` header when it names this machine's loopback (`localhost`,
+ * `127.0.0.0/8`, `[::1]`, with any port or none); undefined otherwise.
+ */
+export function loopbackHostHeader(host: string | undefined): string | undefined {
+  if (host === undefined) return undefined;
+  const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.toLowerCase());
+  if (!match) return undefined;
+  const name = match[1]!;
+  if (name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return name;
+  return undefined;
+}
+
+/**
+ * DASHBOARD_OPEN only: refuses (421) every request whose `Host` is not loopback. Without a password
+ * the loopback bind is the only protection, and DNS rebinding gets around it: a page on
+ * attacker.example re-points its name at 127.0.0.1 and the browser then sends it the dashboard's
+ * answers as same-origin (`Host: attacker.example:3030`). The port is not checked: a port forward
+ * (`ssh -L 8080:127.0.0.1:3030`) sends its own, and it proves nothing about who is asking.
+ */
+export function loopbackHostOnly(options: { refusals: Counter<'reason'>; logger: Logger; logIntervalMs?: number }): RequestHandler {
+  const logIntervalMs = options.logIntervalMs ?? 10000;
+  let lastLogAt = 0;
+  let unlogged = 0;
+  return (req, _res, next) => {
+    if (loopbackHostHeader(req.headers.host) !== undefined) return next();
+    options.refusals.inc({ reason: 'host' });
+    unlogged += 1;
+    const now = Date.now();
+    if (now - lastLogAt >= logIntervalMs) {
+      options.logger.warn({ host: String(req.headers.host).slice(0, 100), path: req.path, refused: unlogged }, 'request refused: Host is not loopback (DASHBOARD_OPEN; DNS rebinding?)');
+      lastLogAt = now;
+      unlogged = 0;
+    }
+    next(
+      new DashboardError(
+        'ERR_DASHBOARD_HOST_REFUSED',
+        'this dashboard runs without authentication (DASHBOARD_OPEN=true) and answers only requests addressed to localhost, 127.0.0.1 or [::1]: open it at http://127.0.0.1:<port>/',
+      ),
+    );
+  };
 }
 
 /** In read-only mode every request that is not a read is refused, whatever route it is for. */

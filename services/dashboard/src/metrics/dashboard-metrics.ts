@@ -10,6 +10,8 @@ import type { QueueCounts, QueueStats, QueueStatsSnapshot } from './queue-stats'
 export interface DashboardMetrics {
   authFailures: Counter<'scheme'>;
   retries: Counter<'queue' | 'kind'>;
+  /** Requests refused by policy (not by authentication), by reason. */
+  refusals: Counter<'reason'>;
 }
 
 const QUEUE_GAUGES: ReadonlyArray<{ name: string; help: string; field: keyof QueueCounts }> = [
@@ -106,6 +108,12 @@ export function createDashboardMetrics(registry: Registry, stats: QueueStats, lo
       name: 'socketworks_dashboard_retries_total',
       help: 'Failed jobs moved back to waiting from the dashboard (its API and pages), by queue and kind (one, all).',
       labelNames: ['queue', 'kind'],
+      registers,
+    }),
+    refusals: new Counter({
+      name: 'socketworks_dashboard_refusals_total',
+      help: 'Requests refused by policy (not for credentials), by reason: route and state (a bull-board change that would forge, re-run or drop Slack work), read_only (bull-board, in read-only mode), host (DASHBOARD_OPEN and a Host that is not loopback).',
+      labelNames: ['reason'],
       registers,
     }),
   };

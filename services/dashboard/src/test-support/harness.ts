@@ -169,6 +169,20 @@ export async function failJobs(t: TestDashboard, queue: QueueName, count: number
   }
 }
 
+/** Runs a real BullMQ Worker on `queue` that completes every job until `count` jobs of the queue are completed, then closes it. */
+export async function completeJobs(t: TestDashboard, queue: QueueName, count: number): Promise<void> {
+  const connection = new Redis(t.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', () => undefined);
+  const worker = new Worker(queue, async () => 'done', { connection, prefix: bullPrefix(t.prefix), concurrency: 4 });
+  worker.on('error', () => undefined);
+  try {
+    await waitFor(async () => (await t.queues[queue].getJobCountByTypes('completed')) >= count, { timeoutMs: 10000, message: `${count} completed jobs in ${queue}` });
+  } finally {
+    await worker.close();
+    connection.disconnect();
+  }
+}
+
 /** Every queue name, for loops in assertions. */
 export { QUEUE_NAMES };
 
