@@ -16,7 +16,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { QUEUE_NAMES, bullPrefix } from '@socketworks/protocol';
-import { REPO_ROOT } from './metric-names';
+import { definedMetrics, REPO_ROOT } from './metric-names';
 
 const K8S = join(REPO_ROOT, 'infra/k8s');
 
@@ -193,9 +193,21 @@ test('connector: two replicas, a PDB of minAvailable 1 that selects only them, a
   }
 });
 
-test('workers: one deployment per kind of queue, each with a grace period over its shutdown budget', () => {
-  const served = readFileSync(join(REPO_ROOT, 'services/worker/src/config.ts'), 'utf8').match(/SERVED_QUEUES = \[([^\]]*)\]/)?.[1];
-  const servable = served ? [...served.matchAll(/'([a-z]+)'/g)].map((m) => m[1]!) : [...QUEUE_NAMES];
+/** What the worker really serves: its config module's SERVED_QUEUES, loaded (not pattern-matched). */
+async function servableQueues(): Promise<string[]> {
+  const path = join(REPO_ROOT, 'services/worker/src/config.ts');
+  const config = (await import(path)) as { SERVED_QUEUES?: unknown };
+  const served = config.SERVED_QUEUES;
+  assert.ok(
+    Array.isArray(served) && served.length > 0 && served.every((q) => typeof q === 'string'),
+    `${path} must export SERVED_QUEUES, a non-empty list of queue names: this test checks WORKER_QUEUES against it`,
+  );
+  return served as string[];
+}
+
+test('workers: one deployment per kind of queue, each with a grace period over its shutdown budget', async () => {
+  const servable = await servableQueues();
+  for (const queue of servable) assert.ok((QUEUE_NAMES as readonly string[]).includes(queue), `the worker serves ${queue}, a Socketworks queue`);
   const queuesOf = (name: string) => (envValue(containerOf(deployment(name)), 'WORKER_QUEUES') ?? '').split(',').map((e) => e.split(':')[0]!);
   assert.deepEqual(queuesOf('socketworks-worker-events'), ['events']);
   assert.deepEqual(queuesOf('socketworks-worker-interactive'), ['sync', 'interactive', 'commands']);
@@ -212,10 +224,39 @@ test('workers: one deployment per kind of queue, each with a grace period over i
   }
 });
 
-test('every ScaledObject scales an existing worker deployment on the BullMQ wait list of each queue it serves', () => {
+interface Trigger {
+  type: string;
+  metadata: Record<string, string>;
+}
+
+/** Queues whose jobs the connector adds with a BullMQ priority (they wait in `<queue>:prioritized`, not the wait list). */
+function prioritizedQueues(): string[] {
+  const file = 'services/connector/src/ingest/envelope-ingestor.ts';
+  const source = readFileSync(join(REPO_ROOT, file), 'utf8');
+  const found = [...source.matchAll(/queueName === '([a-z]+)'[^\n]*\{ priority:/g)].map((m) => m[1]!);
+  assert.ok(
+    found.length > 0 && /priority:/.test(source),
+    `${file}: could not find which queue's jobs get a BullMQ priority (\`queueName === '<queue>' … { priority: … }\`); update prioritizedQueues() here to read it`,
+  );
+  return found;
+}
+
+test('every ScaledObject scales an existing worker deployment on the wait list of each queue it serves, and on socketworks_queue_waiting where jobs are prioritized', () => {
   const scaled = docs.filter((d) => d.kind === 'ScaledObject');
   assert.equal(scaled.length, 2);
   const prefix = bullPrefix(configMap.data?.QUEUE_PREFIX ?? 'socketworks');
+  const prioritized = prioritizedQueues();
+  assert.deepEqual(prioritized, ['sync'], 'the connector prioritizes bare-acked sync jobs');
+  const metrics = definedMetrics();
+  assert.ok(metrics.names.has('socketworks_queue_waiting'), 'socketworks_queue_waiting is exported');
+  assert.match(metrics.where.get('socketworks_queue_waiting') ?? '', /^services\/dashboard\//, 'by the dashboard');
+  // KEDA's redis trigger speaks TLS only when told: it must agree with the documented REDIS_URL.
+  const redisUrls = [secretExample.stringData?.REDIS_URL ?? '', ...[...readFileSync(join(K8S, 'secret.example.yaml'), 'utf8').matchAll(/REDIS_URL=(\S+)/g)].map((m) => m[1]!)];
+  assert.ok(redisUrls.length >= 2, 'the secret example shows REDIS_URL in its data and its kubectl line');
+  const schemes = new Set(redisUrls.map((u) => new URL(u).protocol));
+  assert.equal(schemes.size, 1, `secret.example.yaml uses one REDIS_URL scheme, not ${[...schemes].join(' and ')}`);
+  const tls = schemes.has('rediss:') ? 'true' : 'false';
+  let prometheusTriggers = 0;
   for (const so of scaled) {
     const target = deployment(so.spec.scaleTargetRef.name);
     assert.ok(target, `${so.metadata.name} targets an existing Deployment`);
@@ -224,18 +265,56 @@ test('every ScaledObject scales an existing worker deployment on the BullMQ wait
     assert.ok(so.spec.minReplicaCount >= 1 && so.spec.maxReplicaCount > so.spec.minReplicaCount);
     const c = containerOf(target);
     const served = (envValue(c, 'WORKER_QUEUES') ?? '').split(',').map((e) => e.split(':')[0]!);
-    const lists = (so.spec.triggers as Array<{ type: string; metadata: Record<string, string> }>).map((t) => {
-      assert.equal(t.type, 'redis');
-      assert.ok(Number(t.metadata.listLength) > 0);
-      // KEDA reads these from the target's container environment.
-      for (const key of ['addressFromEnv', 'passwordFromEnv']) {
-        const variable = t.metadata[key]!;
-        assert.ok(c.env?.some((e) => e.name === variable) || configMap.data?.[variable] !== undefined, `${so.metadata.name}: ${variable} is in the target's environment`);
-      }
-      return t.metadata.listName;
-    });
+    const triggers = so.spec.triggers as Trigger[];
+    for (const t of triggers) assert.ok(['redis', 'prometheus'].includes(t.type), `${so.metadata.name}: trigger type ${t.type}`);
+    const lists = triggers
+      .filter((t) => t.type === 'redis')
+      .map((t) => {
+        assert.ok(Number(t.metadata.listLength) > 0);
+        assert.equal(t.metadata.enableTLS, tls, `${so.metadata.name} ${t.metadata.listName}: enableTLS "${tls}" as REDIS_URL is ${[...schemes][0]}`);
+        // KEDA reads these from the target's container environment.
+        for (const key of ['addressFromEnv', 'passwordFromEnv']) {
+          const variable = t.metadata[key]!;
+          assert.ok(c.env?.some((e) => e.name === variable) || configMap.data?.[variable] !== undefined, `${so.metadata.name}: ${variable} is in the target's environment`);
+        }
+        return t.metadata.listName;
+      });
     assert.deepEqual(lists.sort(), served.map((q) => `${prefix}:${q}:wait`).sort(), `${so.metadata.name} watches the wait list of every queue it serves`);
+    // A list trigger cannot see a prioritized backlog: those queues are scaled on the gauge too.
+    const gauged = triggers
+      .filter((t) => t.type === 'prometheus')
+      .map((t) => {
+        prometheusTriggers += 1;
+        const query = /^max\(socketworks_queue_waiting\{queue="([a-z]+)"\}\)$/.exec(t.metadata.query ?? '');
+        assert.ok(query, `${so.metadata.name}: query ${t.metadata.query} is max(socketworks_queue_waiting{queue="…"}) (max: dashboard replicas repeat the series)`);
+        assert.ok(Number(t.metadata.threshold) > 0, `${so.metadata.name}: a threshold`);
+        assert.equal(t.metadata.ignoreNullValues, 'true', 'an absent series (dashboard down) reads 0 and leaves the list triggers in charge');
+        assert.ok(URL.canParse(t.metadata.serverAddress ?? '') && /^https?:$/.test(new URL(t.metadata.serverAddress!).protocol), `${so.metadata.name}: serverAddress is an http(s) URL`);
+        return query[1]!;
+      });
+    assert.deepEqual(gauged.sort(), served.filter((q) => prioritized.includes(q)).sort(), `${so.metadata.name}: a prometheus trigger for each prioritized queue it serves`);
   }
+  assert.equal(prometheusTriggers, 1, 'the sync queue is gauged once');
+  const interactive = readFileSync(join(K8S, 'worker-interactive.yaml'), 'utf8');
+  assert.match(interactive, /PLACEHOLDER: the Prometheus that scrapes the dashboard/, 'the serverAddress is marked as a placeholder to set');
+});
+
+test('dashboard: its credentials are optional Secret keys (the pair or the token is enough); REDIS_URL is not', async () => {
+  const c = containerOf(deployment('socketworks-dashboard'));
+  const ref = (name: string) => c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+  for (const name of ['DASHBOARD_USER', 'DASHBOARD_PASSWORD', 'DASHBOARD_TOKEN']) {
+    assert.equal(ref(name)?.key, name, `${name} from the Secret`);
+    assert.equal(ref(name)?.optional, true, `${name} is optional: a Secret with only the other kind of credentials must start the pod`);
+  }
+  assert.notEqual(ref('REDIS_URL')?.optional, true, 'REDIS_URL is required');
+  // The config really accepts either kind alone (and refuses neither).
+  const { loadDashboardConfig } = (await import(join(REPO_ROOT, 'services/dashboard/src/config.ts'))) as {
+    loadDashboardConfig(env: Record<string, string>): { auth: { basic?: unknown; bearerToken?: string } };
+  };
+  const base = { REDIS_URL: 'redis://127.0.0.1:6379', DASHBOARD_PORT: envValue(c, 'DASHBOARD_PORT') ?? '3030' };
+  assert.ok(loadDashboardConfig({ ...base, DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'a-long-passphrase' }).auth.basic, 'the pair alone');
+  assert.ok(loadDashboardConfig({ ...base, DASHBOARD_TOKEN: 'a-token-of-24-characters' }).auth.bearerToken, 'the token alone');
+  assert.throws(() => loadDashboardConfig(base), /DASHBOARD_USER/, 'neither: the pod exits naming the variables');
 });
 
 test('services and network policies select the pods and ports they mean', () => {
