@@ -2,7 +2,7 @@
 // would rely on is checked against the repository instead.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -74,4 +74,57 @@ test('secrets come from a git-ignored env file with a checked-in example', () =>
   assert.match(read('.gitignore'), /^\.env$/m);
   const example = read('.env.example');
   for (const variable of ['SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN']) assert.match(example, new RegExp(`^${variable}=`, 'm'));
+});
+
+/** A .dockerignore pattern as a regular expression over slash-separated paths (Go filepath.Match plus `**`). */
+function dockerignoreRegExp(pattern: string): RegExp {
+  let out = '';
+  for (let i = 0; i < pattern.length; i += 1) {
+    const ch = pattern[i]!;
+    if (ch === '*' && pattern[i + 1] === '*') {
+      // `**/` matches any number of directories, none included.
+      out += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += pattern[i + 2] === '/' ? 2 : 1;
+    } else if (ch === '*') out += '[^/]*';
+    else if (ch === '?') out += '[^/]';
+    else out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/** Whether the build context leaves `path` out: the path itself or one of its parent directories matches. */
+function dockerignored(patterns: RegExp[], path: string): boolean {
+  const parts = path.split('/');
+  return parts.some((_, i) => patterns.some((p) => p.test(parts.slice(0, i + 1).join('/'))));
+}
+
+function filesUnder(dir: string, skip: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, dir))) {
+    if (skip(name)) continue;
+    const path = `${dir}/${name}`;
+    if (statSync(join(root, path)).isDirectory()) out.push(...filesUnder(path, skip));
+    else out.push(path);
+  }
+  return out;
+}
+
+test('.dockerignore keeps host builds, installs, secrets and artifacts out of the context, and nothing the Dockerfile copies', () => {
+  const lines = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  assert.ok(lines.every((l) => !l.startsWith('!')), 'no re-inclusions: every rule only removes');
+  const patterns = lines.map(dockerignoreRegExp);
+  for (const path of ['dist', 'services/dashboard/dist/main.js', 'node_modules/bullmq/package.json', 'libs/runtime/node_modules/x', '.env', '.env.example', '.env.local', 'services/worker/.env', '.nx/cache/x', 'test-artifacts/failures/x.txt', 'bench-results/2026.json', 'libs/protocol/tsconfig.lib.tsbuildinfo']) {
+    assert.ok(dockerignored(patterns, path), `${path} is left out of the build context`);
+  }
+  const dockerfile = read('infra/docker/Dockerfile');
+  const sources = [...dockerfile.matchAll(/^COPY (?!--from)(\S+(?: \S+)*) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+  assert.deepEqual(sources, ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.base.json', 'libs', 'services', 'tools']);
+  for (const source of sources) {
+    assert.ok(!dockerignored(patterns, source), `COPY ${source} is in the build context`);
+    if (!statSync(join(root, source)).isDirectory()) continue;
+    // Every checked-in file the build reads (sources, package.json, tsconfig, project.json) goes in.
+    const files = filesUnder(source, (name) => name === 'node_modules' || name === 'dist');
+    assert.ok(files.length > 0);
+    for (const file of files) assert.ok(!dockerignored(patterns, file), `${file} (copied by COPY ${source}) is in the build context`);
+  }
 });
