@@ -79,7 +79,14 @@ class Fifo<T> {
     this.items = [];
     this.head = 0;
   }
+  /** The items still queued, oldest first. */
+  *values(): IterableIterator<T> {
+    for (let i = this.head; i < this.items.length; i += 1) yield this.items[i]!;
+  }
 }
+
+/** PROTOCOL.md §4.2: Slack's ack deadline, the same for every kind. An ack past it is `late`. */
+export const ACK_DEADLINE_MS = 3000;
 
 const KINDS: ReadonlySet<string> = new Set(ENVELOPE_TYPES);
 
@@ -109,7 +116,20 @@ export class Dispatcher {
   private readonly waiting = new Fifo<Flight>();
   private readonly deadlines = new Fifo<Flight>();
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /**
+   * Ack latencies for the percentiles: all of them, or the newest `maxRecords` when that is set
+   * (trimmed in steps, like the records). Count and max cover every ack either way.
+   */
   private latencies: number[] = [];
+  private latencyCount = 0;
+  private latencyMax = 0;
+  /** stats() sorts the window only when an ack came in since the last call. */
+  private latencySummary: LatencySummary | undefined;
+  /**
+   * Envelope ids whose record was trimmed while an ack could still come (an unsettled event, an
+   * envelope not sent yet). Their `byEnvelope` entry goes once they are done (next trim).
+   */
+  private orphans: string[] = [];
   private counts = this.zeroCounts();
 
   constructor(
@@ -180,12 +200,24 @@ export class Dispatcher {
       duplicateAcks: c.duplicateAcks,
       crossSocketAcks: c.crossSocketAcks,
       clientFrameErrors: c.clientFrameErrors,
-      ackLatencyMs: summarize(this.latencies) satisfies LatencySummary,
+      ackLatencyMs: { ...this.ackLatencySummary() } satisfies LatencySummary,
     };
   }
 
-  /** Forgets every envelope: records, waiting ones, pending redeliveries. */
+  /** What the dispatcher holds right now, for tests of its memory bounds. */
+  retained(): { records: number; acks: number; latencies: number; envelopes: number; waiting: number } {
+    return { records: this.records.length, acks: this.ackRecords.length, latencies: this.latencies.length, envelopes: this.byEnvelope.size, waiting: this.waiting.length };
+  }
+
+  /**
+   * Forgets every envelope: records, waiting ones, pending redeliveries. The trigger_ids of waiting
+   * envelopes that were never sent are forgotten too (their clock never started, so nothing else
+   * would ever expire them); their response_urls expire on their own clock.
+   */
   reset(): void {
+    for (const flight of this.waiting.values()) {
+      if (!flight.item.activated && flight.item.triggerId) this.deps.triggers.forget(flight.item.triggerId);
+    }
     this.records = [];
     this.ackRecords = [];
     this.byEnvelope = new Map();
@@ -194,12 +226,33 @@ export class Dispatcher {
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.latencies = [];
+    this.latencyCount = 0;
+    this.latencyMax = 0;
+    this.latencySummary = undefined;
+    this.orphans = [];
     this.counts = this.zeroCounts();
   }
 
   close(): void {
     clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
+  }
+
+  /** p50/p99 over the kept latencies; count and max over all of them since reset. */
+  private ackLatencySummary(): LatencySummary {
+    if (!this.latencySummary) {
+      const window = summarize(this.latencies);
+      this.latencySummary = this.latencyCount === 0 ? window : { ...window, max: this.latencyMax, count: this.latencyCount };
+    }
+    return this.latencySummary;
+  }
+
+  private recordLatency(latencyMs: number): void {
+    this.latencies.push(latencyMs);
+    this.latencyCount += 1;
+    if (this.latencyCount === 1 || latencyMs > this.latencyMax) this.latencyMax = latencyMs;
+    this.latencySummary = undefined;
+    if (this.latencies.length > this.options.maxRecords) this.latencies = trimOldest(this.latencies, this.options.maxRecords);
   }
 
   private zeroCounts() {
@@ -352,6 +405,7 @@ export class Dispatcher {
       crossSocket: record !== undefined && record.socketId !== socket.id,
       duplicate: record !== undefined && record.acked,
     };
+    if (ack.latencyMs !== null && ack.latencyMs > ACK_DEADLINE_MS) ack.late = true;
     if (payload !== undefined) ack.payload = payload;
     if (!record) this.counts.unknownAcks += 1;
     else if (ack.duplicate) this.counts.duplicateAcks += 1;
@@ -359,7 +413,7 @@ export class Dispatcher {
       record.acked = true;
       flight!.item.settled = true;
       if (record.sentAt !== null) this.counts.acked += 1;
-      if (ack.latencyMs !== null) this.latencies.push(ack.latencyMs);
+      if (ack.latencyMs !== null) this.recordLatency(ack.latencyMs);
     }
     if (ack.crossSocket) this.counts.crossSocketAcks += 1;
     this.ackRecords.push(ack);
@@ -367,18 +421,33 @@ export class Dispatcher {
     this.deps.onAck(ack);
   }
 
-  /** Bounded memory for long benchmark runs: drops the oldest records, keeps what can still be acked. */
+  /**
+   * Bounded memory for long benchmark runs: drops the oldest records, keeps what can still be
+   * acked. A trimmed record that is not done yet becomes an orphan, checked again at each trim and
+   * forgotten once done, so `byEnvelope` holds at most the kept records plus the envelopes still
+   * open (unsettled events, envelopes waiting for a socket).
+   */
   private forgetOldest(): void {
     const kept = trimOldest(this.records, this.options.maxRecords);
+    if (kept === this.records) return;
     const dropped = this.records.length - kept.length;
-    for (let i = 0; i < dropped; i++) {
-      const record = this.records[i]!;
-      const flight = this.byEnvelope.get(record.envelopeId);
-      // Unsettled events_api envelopes stay findable: their redelivery may still be acked.
-      const done = record.acked || flight?.item.settled || (record.type !== 'events_api' && record.sentAt !== null);
-      if (done) this.byEnvelope.delete(record.envelopeId);
-    }
+    const orphans: string[] = [];
+    const forgetIfDone = (envelopeId: string) => {
+      const flight = this.byEnvelope.get(envelopeId);
+      if (!flight) return;
+      if (this.isDone(flight)) this.byEnvelope.delete(envelopeId);
+      else orphans.push(envelopeId);
+    };
+    for (const envelopeId of this.orphans) forgetIfDone(envelopeId);
+    for (let i = 0; i < dropped; i++) forgetIfDone(this.records[i]!.envelopeId);
+    this.orphans = orphans;
     this.records = kept;
+  }
+
+  /** No ack of this delivery can change anything any more that a reader could still look up. */
+  private isDone({ record, item }: Flight): boolean {
+    // Unsettled events_api envelopes stay findable: their redelivery may still be acked.
+    return record.acked || item.settled || (record.type !== 'events_api' && record.sentAt !== null);
   }
 
   private frameError(socket: SimSocket, problem: string): void {

@@ -39,6 +39,17 @@ export class TriggerRegistry {
     return 'ok';
   }
 
+  /** Forgets a trigger whose envelope will never be sent (it would otherwise never expire). */
+  forget(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry && entry.expiresAt === Infinity) this.entries.delete(id);
+  }
+
+  /** How many triggers are held (expired ones until the next sweep). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** Marks it used (call only after `check` said ok and the call succeeded). */
   exchange(id: string): void {
     const entry = this.entries.get(id);

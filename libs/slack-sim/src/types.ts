@@ -108,6 +108,12 @@ export interface AckRecord {
   /** Acked on a socket other than the one that delivered it. */
   crossSocket: boolean;
   duplicate: boolean;
+  /**
+   * Present (true) when `latencyMs` is over Slack's 3 s ack deadline (PROTOCOL.md §4.2): Slack
+   * would have shown the user `operation_timeout` (slash commands) or an error (interactivity),
+   * or redelivered the event.
+   */
+  late?: true;
 }
 
 export interface ApiCall {
@@ -166,6 +172,11 @@ export interface SimStats {
   /** Deliveries that had to wait for a socket. */
   waitedForSocket: number;
   openSockets: number;
+  /**
+   * Send → first ack of each sent envelope since reset. `count` and `max` cover every one; `p50`
+   * and `p99` too, or only the newest `maxRecords` (at least; trimmed in steps) when that option
+   * is set, so memory stays bounded on long runs.
+   */
   ackLatencyMs: LatencySummary;
   apiCalls: number;
   responseUrlCalls: number;
