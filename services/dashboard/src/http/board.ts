@@ -7,11 +7,11 @@
 //   retry keeps `attemptsMade` and also re-runs completed jobs, which breaks "one Slack event → one
 //   handler run");
 // - every other change bull-board offers goes through an allowlist in its `before` hook
-//   (`boardPolicy`): pause, resume, promote, and removing finished jobs. Anything else is refused
+//   (`boardPolicy`): pause, resume, promote, and removing failed jobs. Anything else is refused
 //   in every mode, including routes a bull-board upgrade may add: adding a job or editing its data
 //   makes a worker run a payload Slack never sent, and obliterate, empty or cleaning waiting,
 //   delayed or active jobs drop envelopes that were already acked (ARCHITECTURE.md: nothing acked
-//   is ever lost);
+//   is ever lost), while cleaning completed jobs drops the ids that dedupe Slack's redeliveries;
 // - read-only mode is enforced by bull-board itself (`readOnlyMode`), by the `before` hook and by
 //   the retry routes here (403), behind the dashboard's own guard in front of every route.
 import { Router, type Request } from 'express';
@@ -40,7 +40,7 @@ const CLEAN_ONE_ROUTE = '/api/queues/:queueName/:jobId/clean';
 
 /**
  * The only changes bull-board may make: none of them runs a job twice or drops one that has not
- * run. The two clean routes are further limited to finished jobs (see `boardPolicy`).
+ * run. The two clean routes are further limited to failed jobs (see `boardPolicy`).
  */
 export const ALLOWED_BOARD_CHANGES: ReadonlySet<string> = new Set([
   '/api/queues/pause',
@@ -54,8 +54,12 @@ export const ALLOWED_BOARD_CHANGES: ReadonlySet<string> = new Set([
   CLEAN_ONE_ROUTE,
 ]);
 
-/** States whose jobs may be removed: they have run (completed) or will not run again (failed). */
-const CLEANABLE = new Set(['completed', 'failed']);
+/**
+ * The one state whose jobs may be removed: failed jobs will not run again. Completed jobs stay: a
+ * completed job's id is its envelope's dedupe key until it expires with the dedupe window, and
+ * removing it early would let a redelivery of that Slack event run the handler a second time.
+ */
+const CLEANABLE = new Set(['failed']);
 
 const DESCRIPTIONS: Record<QueueName, string> = {
   events: 'Events API envelopes (job id ev-<event_id>)',
@@ -78,11 +82,18 @@ export interface BoardOptions {
   logger: Logger;
 }
 
+/** Why jobs in `state` may not be removed (for a refusal's message). */
+function whyNotRemoved(state: string | undefined): string {
+  return state === 'completed'
+    ? "would drop the ids that dedupe Slack's redeliveries of those events (completed jobs expire on their own after the dedupe window)"
+    : 'would drop acked Slack work that has not run';
+}
+
 const refusal = (status: 403 | 409, message: string): BeforeHookResult => ({ allow: false, status, message });
 
 /**
  * Decides whether bull-board may serve a request (its `before` hook): only reads (GET) and the
- * allowlisted changes get through, and a clean only for completed or failed jobs.
+ * allowlisted changes get through, and a clean only for failed jobs.
  */
 export async function boardPolicy(context: HookContext, options: Pick<BoardOptions, 'queues' | 'readOnly'>): Promise<{ allow: true } | { allow: false; status: 403 | 409; message: string; reason: BoardRefusalReason }> {
   const { method, route } = context;
@@ -94,7 +105,7 @@ export async function boardPolicy(context: HookContext, options: Pick<BoardOptio
       allow: false,
       status: 403,
       reason: 'route',
-      message: `refused by Socketworks: ${method.toUpperCase()} ${route} could forge, re-run or drop Slack work (allowed: pause, resume, promote, clean completed or failed, retry failed)`,
+      message: `refused by Socketworks: ${method.toUpperCase()} ${route} could forge, re-run or drop Slack work (allowed: pause, resume, promote, clean failed, retry failed)`,
     };
   }
   if (route === CLEAN_ALL_ROUTE && !CLEANABLE.has(params.queueStatus ?? '')) {
@@ -102,7 +113,7 @@ export async function boardPolicy(context: HookContext, options: Pick<BoardOptio
       allow: false,
       status: 403,
       reason: 'state',
-      message: `refused by Socketworks: cleaning ${String(params.queueStatus).slice(0, 20)} jobs would drop acked Slack work that has not run; only completed or failed jobs can be cleaned`,
+      message: `refused by Socketworks: cleaning ${String(params.queueStatus).slice(0, 20)} jobs ${whyNotRemoved(params.queueStatus)}; only failed jobs can be cleaned`,
     };
   }
   if (route === CLEAN_ONE_ROUTE) {
@@ -114,7 +125,7 @@ export async function boardPolicy(context: HookContext, options: Pick<BoardOptio
         allow: false,
         status: 409,
         reason: 'state',
-        message: `refused by Socketworks: job ${params.jobId.slice(0, 200)} is ${state}; removing it would drop acked Slack work that has not run. Only completed or failed jobs can be removed`,
+        message: `refused by Socketworks: job ${params.jobId.slice(0, 200)} is ${state}; removing it ${whyNotRemoved(state)}. Only failed jobs can be removed`,
       };
     }
   }
