@@ -87,3 +87,24 @@ test('SIGTERM to every replica at once (a scale to zero): none waits out its han
   assert.equal(lines.length, 2, 'each replica said how it left');
   assert.equal(set.sim.sockets().filter((s) => s.state === 'open').length, 0, 'every socket closed');
 });
+
+test("SIGTERM with SLACK_CONNECTIONS=9 under Slack's 10-socket cap: slots move a few at a time, none refused, all handed over", { timeout: 90000 }, async (t) => {
+  // 9 slots leave room for one extra socket: one handover at a time (each briefly has two sockets).
+  set = await ReplicaSet.start({ name: 'sigterm-cap', sim: { maxSockets: 10 }, env: { SLACK_CONNECTIONS: '9' } });
+  const a = await set.add('connector-a');
+  await set.waitForSplit([[a, 9]]);
+  const b = await set.add('connector-b');
+  await set.waitForSplit([[a, 5], [b, 4]], 30000);
+  const code = await a.proc.stop('SIGTERM');
+  assert.equal(code, 0, 'A exits 0');
+  const handover = a.proc.logs.find((l) => l.msg === 'handover finished');
+  assert.ok(handover, 'A logged the handover');
+  assert.deepEqual(handover.kept, [], 'every slot handed over within the budget');
+  assert.equal((handover.handed_over as number[]).length, 5);
+  // B serves all nine at once: no slot sits out a too_many_websockets back-off.
+  await set.waitForSplit([[b, 9]], 10000);
+  const refused = set.sim.sockets().filter((s) => s.closeReason === 'too_many_websockets');
+  assert.deepEqual(refused.map((s) => s.id), [], 'no socket refused over the cap');
+  assert.ok(set.openMax <= 10, `${set.openMax} sockets open at once`);
+  t.diagnostic(`handover of 5 slots took ${String(handover.took_ms)} ms; at most ${set.openMax} sockets open at once`);
+});

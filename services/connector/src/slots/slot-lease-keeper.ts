@@ -27,6 +27,9 @@ import { DeploymentState, handoverValue, type DeploymentView, type HandoverReque
 import type { SlotBus } from './slot-bus';
 import type { SlotKeys } from './slot-keys';
 
+/** Slack's cap on an app's simultaneous Socket Mode connections (PROTOCOL.md §2). */
+export const SLACK_SOCKETS_PER_APP = 10;
+
 export interface SlotLeaseKeeperOptions {
   slots: SlotManager;
   /** The lease connection (offline queue on, command timeout ≤ TTL/3). Also publishes on the bus. */
@@ -71,11 +74,21 @@ export class SlotLeaseKeeper implements SlotOwnership {
   private readonly freeSince = new Map<number, number>();
   private readonly handoverSeen = new Map<number, number>();
   private readonly renewing = new Map<number, Promise<boolean>>();
+  /** Slots whose takeover (claim → socket → lease transfer) this replica is running. */
+  private readonly claiming = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
   private leaving = false;
-  private leaveBudgetMs = 0;
+  /** performance.now() by which a SIGTERM handover must be done (the `leaving` requests' TTL). */
+  private leaveDeadline = 0;
+  /**
+   * Handovers in flight at once (deployment-wide on the taker's side, per leaving replica on the
+   * other): each one holds a second socket for its slot from the taker's connect until the old
+   * socket closes, and the app's sockets must stay within Slack's cap — past it Slack refuses the
+   * new socket (too_many_websockets) and the slot backs off ≥ 60 s instead of moving.
+   */
+  private readonly handoverConcurrency: number;
   private stopped = false;
   private lastBeatAt = -Infinity;
   private lastRedisError = '';
@@ -89,6 +102,7 @@ export class SlotLeaseKeeper implements SlotOwnership {
     this.logger = options.logger.child({ replica_id: options.replicaId });
     this.tickMs = Math.max(50, Math.floor(options.ttlMs / 3));
     this.handoverTimeoutMs = options.handoverTimeoutMs ?? 15000;
+    this.handoverConcurrency = Math.max(1, SLACK_SOCKETS_PER_APP - count);
     this.own = Array.from({ length: count }, () => ({ kind: 'none' }) as Ownership);
     this.locks = Array.from({ length: count }, (_, n) => new LeaseLock({ redis: options.redis, key: options.keys.slot(n), ownerId: options.replicaId, ttlMs: options.ttlMs }));
     this.state = new DeploymentState(options.redis, options.keys, count, options.replicaId, options.ttlMs);
@@ -172,8 +186,9 @@ export class SlotLeaseKeeper implements SlotOwnership {
    */
   async leave(budgetMs: number): Promise<void> {
     this.leaving = true;
-    this.leaveBudgetMs = budgetMs;
     const started = performance.now();
+    const deadline = started + budgetMs;
+    this.leaveDeadline = deadline;
     for (let n = 0; n < this.own.length; n++) {
       const o = this.own[n]!;
       if (o.kind === 'incoming') this.giveUpIncoming(n, o, 'this replica is stopping');
@@ -189,12 +204,19 @@ export class SlotLeaseKeeper implements SlotOwnership {
       this.logger.info({ slots: held }, 'no other replica is live: closing the slots without a handover');
       return;
     }
-    await Promise.all(held.map((n) => (this.own[n]!.kind === 'held' ? this.requestHandover(n, 'leaving') : undefined)));
-    const deadline = started + budgetMs;
+    // At most handoverConcurrency slots move at once (each briefly has two sockets: the taker's
+    // and ours); the next is asked for once one has moved and its old socket closed.
+    const queue = [...held];
+    const moving = () => this.own.filter((o) => o.kind === 'outgoing' || o.kind === 'closing').length;
     // Replicas stopping together (a scale to zero) each saw the others live: the ticks go on while
     // we wait, and once nobody else is in the membership nobody will take over, so waiting ends.
     const othersLive = () => (this.view?.members ?? []).some((m) => m !== this.options.replicaId);
-    while (performance.now() < deadline && othersLive() && this.own.some((o) => o.kind === 'outgoing' || o.kind === 'closing')) {
+    while (performance.now() < deadline && othersLive()) {
+      while (queue.length > 0 && moving() < this.handoverConcurrency) {
+        const n = queue.shift()!;
+        if (this.own[n]!.kind === 'held') await this.requestHandover(n, 'leaving');
+      }
+      if (queue.length === 0 && moving() === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const kept = this.own.flatMap((o, n) => (o.kind === 'held' || o.kind === 'outgoing' ? [n] : []));
@@ -358,6 +380,9 @@ export class SlotLeaseKeeper implements SlotOwnership {
     // A replica already at its target still takes what nobody under target took after a while
     // (the membership it counted may include a replica that just died).
     const patienceMs = this.tickMs;
+    // Takeovers under way in the deployment (claimed by anyone, or ours not visible in Redis yet):
+    // each opens a second socket for its slot, so a few at a time keep the app under Slack's cap.
+    let claims = view.slots.filter((slot, n) => slot.claimedBy || this.claiming.has(n) || this.own[n]!.kind === 'incoming').length;
     for (let n = 0; n < this.own.length; n++) {
       const slot = view.slots[n]!;
       const request = slot.handover;
@@ -367,8 +392,9 @@ export class SlotLeaseKeeper implements SlotOwnership {
       } else {
         const seen = this.handoverSeen.get(n) ?? now;
         this.handoverSeen.set(n, seen);
-        if (count < target || (request.reason === 'leaving' && now - seen >= patienceMs)) {
+        if ((count < target || (request.reason === 'leaving' && now - seen >= patienceMs)) && claims < this.handoverConcurrency) {
           count += 1;
+          claims += 1;
           void this.claim(n, request);
         }
       }
@@ -513,7 +539,7 @@ export class SlotLeaseKeeper implements SlotOwnership {
   private async requestHandover(n: number, reason: HandoverRequest['reason']): Promise<void> {
     const o = this.own[n]!;
     if (o.kind !== 'held') return;
-    const ttlMs = reason === 'leaving' ? this.leaveBudgetMs : this.handoverTimeoutMs;
+    const ttlMs = reason === 'leaving' ? Math.max(1, Math.round(this.leaveDeadline - performance.now())) : this.handoverTimeoutMs;
     const request: HandoverRequest = { from: this.options.replicaId, token: o.lease.token, reason };
     const outgoing: Ownership = { kind: 'outgoing', lease: o.lease, until: performance.now() + ttlMs, reason };
     this.own[n] = outgoing;
@@ -540,7 +566,12 @@ export class SlotLeaseKeeper implements SlotOwnership {
   }
 
   /** Takes on another replica's handover request: socket first, lease second. */
-  private async claim(n: number, request: HandoverRequest): Promise<void> {
+  private claim(n: number, request: HandoverRequest): Promise<void> {
+    this.claiming.add(n);
+    return this.claimOnce(n, request).finally(() => this.claiming.delete(n));
+  }
+
+  private async claimOnce(n: number, request: HandoverRequest): Promise<void> {
     this.own[n] = { kind: 'pending' };
     const self = this.options.replicaId;
     let claimed = false;
