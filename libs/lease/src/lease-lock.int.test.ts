@@ -121,3 +121,9 @@ test('concurrent acquirers: exactly one wins', async () => {
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => lock(`r${i}`, key).acquire()));
   assert.equal(results.filter(Boolean).length, 1);
 });
+
+test('a ttl Redis cannot take is refused when the lock is made, not at each acquire', () => {
+  for (const ttlMs of [1500.5, 0, -1, Number.NaN, Infinity]) {
+    assert.throws(() => new LeaseLock({ redis, key: `${prefix}:bad`, ownerId: 'a', ttlMs, driftMs: 100 }), RangeError, String(ttlMs));
+  }
+});

@@ -23,7 +23,7 @@ export interface LeaseLockOptions {
   key: string;
   /** Who holds the lease (a replica id); stored in the key with the token. */
   ownerId: string;
-  /** Lease time-to-live in Redis. */
+  /** Lease time-to-live in Redis: a positive whole number (RangeError otherwise). */
   ttlMs: number;
   /**
    * Subtracted from the TTL for the local validity bound (clock drift between us and Redis,
@@ -103,6 +103,8 @@ export class LeaseLock {
   private readonly driftMs: number;
 
   constructor(private readonly options: LeaseLockOptions) {
+    // Redis' PX takes a positive whole number; a fraction would only fail later, at each acquire.
+    if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs <= 0) throw new RangeError('ttlMs must be a positive whole number of milliseconds');
     this.driftMs = options.driftMs ?? Math.max(100, Math.floor(options.ttlMs / 10));
     if (this.driftMs >= options.ttlMs) throw new RangeError('driftMs must be smaller than ttlMs');
   }
