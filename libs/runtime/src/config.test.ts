@@ -81,3 +81,12 @@ test('whole numbers are decimal digits only; blank counts as unset; errors name 
   assert.throws(() => load({ WORKERS: '0' }), /WORKERS must be at least 1/);
   assert.throws(() => loadConfig(ints, { OFFSET: ' ' }), /OFFSET is required/, 'blank counts as unset for a required variable too');
 });
+
+test('a queue prefix has both braces or neither', () => {
+  const prefixes = z.object({ QUEUE_PREFIX: env.queuePrefix() });
+  assert.equal(loadConfig(prefixes, { QUEUE_PREFIX: 'sw' }).QUEUE_PREFIX, 'sw');
+  assert.equal(loadConfig(prefixes, { QUEUE_PREFIX: '{sw}' }).QUEUE_PREFIX, '{sw}');
+  for (const bad of ['{sw', 'sw}', '{}', '{{sw}}', 's w']) {
+    assert.throws(() => loadConfig(prefixes, { QUEUE_PREFIX: bad }), /QUEUE_PREFIX must be 1-64 letters/, bad);
+  }
+});

@@ -36,6 +36,8 @@ function problemText(issue: z.ZodIssue): string {
     case 'invalid_enum_value':
       return `must be one of: ${issue.options.join(', ')}`;
     case 'invalid_string':
+      // A regex's message is written with the schema (zod's default, "Invalid", quotes nothing).
+      if (issue.validation === 'regex') return issue.message === 'Invalid' ? 'has the wrong format' : issue.message;
       return typeof issue.validation === 'string' ? `must be a valid ${issue.validation}` : 'has the wrong format';
     case 'too_small':
       return `must be at least ${String(issue.minimum)}`;
@@ -121,12 +123,13 @@ export const env = {
     ),
   logLevel: () =>
     z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  /** Braces come in pairs or not at all: `{abc` would make the hash tag `{abc` (bullPrefix adds `{…}`). */
   queuePrefix: () =>
     z.preprocess(
       unsetIfEmpty,
       z
         .string()
-        .regex(/^\{?[A-Za-z0-9_.-]{1,64}\}?$/, { message: 'must be 1-64 letters, digits, _ . or -, optionally in {braces}' })
+        .regex(/^(?:\{[A-Za-z0-9_.-]{1,64}\}|[A-Za-z0-9_.-]{1,64})$/, { message: 'must be 1-64 letters, digits, _ . or -, optionally in {braces}' })
         .default('socketworks'),
     ),
 };
