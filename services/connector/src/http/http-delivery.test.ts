@@ -57,6 +57,16 @@ test('bodies Slack would not send are HttpBodyError (400)', () => {
     ['a=b', FORM],
     ['hello', { 'content-type': 'text/plain' }],
     ['hello', {}],
+    // Nested deeper than any Slack payload (20,000 levels would overflow the stack building job data).
+    [`{"type":"event_callback","e":${'['.repeat(20000)}${']'.repeat(20000)}}`, JSON_TYPE],
+    [`payload=${encodeURIComponent(`{"type":"block_actions","a":${'{"b":'.repeat(100)}1${'}'.repeat(100)}}`)}`, FORM],
   ];
-  for (const [body, headers] of bad) assert.throws(() => parseHttpDelivery(Buffer.from(body), headers, 'e'), HttpBodyError, body);
+  for (const [body, headers] of bad) assert.throws(() => parseHttpDelivery(Buffer.from(body), headers, 'e'), HttpBodyError, body.slice(0, 80));
+});
+
+test("a body nested exactly as deep as the bound (63 levels, the socket frame's 64 less the envelope) is taken; one level more is not", () => {
+  const body = `{"type":"event_callback","event_id":"Ev1","event":${'{"a":'.repeat(62)}1${'}'.repeat(62)}}`;
+  const delivery = parseHttpDelivery(Buffer.from(body), JSON_TYPE, 'e');
+  assert.equal(delivery.kind, 'envelope');
+  assert.throws(() => parseHttpDelivery(Buffer.from(body.replace('"event":', '"event":{"x":').concat('}')), JSON_TYPE, 'e'), /nests deeper than 63 levels/);
 });

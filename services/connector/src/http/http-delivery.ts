@@ -5,13 +5,16 @@
 //   application/x-www-form-urlencoded `payload=<json>` (interactivity, options loads), a slash
 //                                     command's fields, or `ssl_check=1`
 import type { IncomingHttpHeaders } from 'node:http';
-import { SYNC_INTERACTIVE_TYPES, type Envelope } from '@socketworks/protocol';
+import { DEFAULT_MAX_FRAME_DEPTH, nestingExceeds, SYNC_INTERACTIVE_TYPES, type Envelope } from '@socketworks/protocol';
 import { SocketworksError } from '@socketworks/runtime';
 
 export type HttpDelivery =
   | { kind: 'url_verification'; challenge: string }
   | { kind: 'ssl_check' }
   | { kind: 'envelope'; envelope: Envelope };
+
+/** How deep an HTTP body's JSON may nest: a socket frame's bound less the envelope around the payload. */
+const PAYLOAD_MAX_DEPTH = DEFAULT_MAX_FRAME_DEPTH - 1;
 
 /** The body is not one Slack sends (answered 400, nothing enqueued). */
 export class HttpBodyError extends SocketworksError {
@@ -97,5 +100,8 @@ function parseJsonObject(text: string, what: string): Record<string, unknown> {
     throw new HttpBodyError(`${what} is not JSON`, { cause: err });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpBodyError(`${what} is not a JSON object`);
+  // The socket's bound on nesting, for the same payload one level down (a frame wraps it): deeper
+  // than any Slack payload, and a deep one would overflow the stack when its job data is built.
+  if (nestingExceeds(value, PAYLOAD_MAX_DEPTH)) throw new HttpBodyError(`${what} nests deeper than ${PAYLOAD_MAX_DEPTH} levels`);
   return value as Record<string, unknown>;
 }
