@@ -34,6 +34,16 @@ module.exports = function register(app) {
 };
 `;
 
+/** An app that fires a post it never awaits (to a channel Slack refuses), then answers. */
+const CARELESS_APP = `
+module.exports = function register(app) {
+  app.event('app_mention', async ({ event, say, client }) => {
+    client.chat.postMessage({ channel: 'X0000001', text: 'fire and forget' });
+    await say({ text: 'careless answer: ' + event.text, thread_ts: event.ts });
+  });
+};
+`;
+
 before(async () => {
   redisUrl = await getTestRedisUrl();
   sim = await SlackSim.start();
@@ -170,5 +180,45 @@ test('WORKER_NICE lowers the process priority before the worker starts, and says
     assert.equal(worker.logs.find((l) => l.msg === 'cpu priority lowered')?.nice, requested);
   } finally {
     assert.equal(await worker.stop(), 0);
+  }
+});
+
+test("an app's fire-and-forget call that rejects is logged (error) and counted; the process keeps serving jobs", async () => {
+  const carelessApp = join(dir, 'careless-app.js');
+  await writeFile(carelessApp, CARELESS_APP);
+  const worker = await startWorkerProcess({
+    redisUrl,
+    queuePrefix: prefix,
+    slackApiUrl: sim.apiUrl,
+    env: { SLACK_BOT_TOKEN: TOKEN, APP_MODULE: carelessApp, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', WORKER_QUEUES: 'events:2' },
+  });
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('events', { connection, prefix: bullPrefix(prefix) });
+  queue.on('error', (err) => assert.fail(`queue error: ${err.message}`));
+  try {
+    const port = (await worker.waitForLog((l) => l.msg === 'ops server listening')).port as number;
+    const texts = [1, 2].map((i) => `<@U0000002> careless ${i} ${prefix}`);
+    for (const text of texts) {
+      const payload = appMentionPayload({ text });
+      const envelope: Envelope = { type: 'events_api', envelope_id: `env-careless-${text}`, payload, accepts_response_payload: false, retry_attempt: 0, retry_reason: '' };
+      await queue.add('events_api', toJobData(envelope, { delivery: 'socket', receivedAt: Date.now() }), { jobId: routeEnvelope(envelope).jobId });
+      // One after the other: the second job is served by the process that met the first rejection.
+      await waitFor(() => sim.apiCalls('chat.postMessage').find((c) => c.ok && c.args.text === `careless answer: ${text}`), { timeoutMs: 10000, message: `answer to ${text}` });
+      const seen = texts.indexOf(text) + 1;
+      await waitFor(() => worker.logs.filter((l) => String(l.msg).startsWith('unhandled promise rejection')).length === seen || undefined, { timeoutMs: 5000, message: `rejection ${seen} logged` });
+    }
+    assert.equal(worker.exited(), false, 'the process is still running');
+    const lines = worker.logs.filter((l) => String(l.msg).startsWith('unhandled promise rejection'));
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0]!.level, 'error');
+    assert.match(String((lines[0]!.err as { message?: unknown }).message), /channel_not_found/);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /^socketworks_worker_unhandled_rejections_total\{[^}]*\} 2$/m);
+    assert.ok(!worker.output().includes(TOKEN) && !worker.output().includes(TOKEN.slice(5)));
+  } finally {
+    // Connections first: an assertion here must not leave them open (the file would never end).
+    await queue.close();
+    connection.disconnect();
+    assert.equal(await worker.stop(), 0, 'the worker was still running and stopped cleanly');
   }
 });

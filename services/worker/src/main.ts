@@ -1,8 +1,9 @@
 // Composition root: config → logger → CPU priority → worker (app module → ops server → one BullMQ
-// Worker per served queue) → signal handling. Tests call startWorker directly.
+// Worker per served queue) → unhandled-rejection handler → signal handling. Tests call startWorker directly.
 import { getPriority, setPriority } from 'node:os';
 import { createLogger, describeError, exitOnStartupError, installShutdown, type Logger } from '@socketworks/runtime';
 import { appEnvironment, loadWorkerConfig } from './config';
+import { handleUnhandledRejections } from './unhandled-rejections';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
   lowerCpuPriority(config.WORKER_NICE, logger);
   try {
     const worker = await startWorker(config, { logger, appEnv: appEnvironment(process.env) });
+    // From here a rejection nobody awaited (an app's fire-and-forget call) is logged and counted
+    // instead of ending the process with every job it holds (unhandled-rejections.ts).
+    handleUnhandledRejections({ logger, metrics: worker.metrics });
     installShutdown({ logger, timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS, stop: () => worker.stop() });
   } catch (err) {
     exitOnStartupError(err, logger);

@@ -20,6 +20,8 @@ export interface WorkerMetrics {
   syncAcks: Counter<'outcome'>;
   /** Re-run calls made afresh because the call recorded at their position had other targets, by method. */
   replayMismatches: Counter<'method'>;
+  /** Promises nobody awaited that rejected (an app's fire-and-forget call), logged and survived. */
+  unhandledRejections: Counter;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -66,6 +68,11 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       name: 'socketworks_worker_replay_mismatches_total',
       help: "Calls of a re-run job whose targets (channel, ts, user, …) differed from the call an earlier attempt recorded at that position: made afresh instead of replayed, by method.",
       labelNames: ['method'],
+      registers: [registry],
+    }),
+    unhandledRejections: new Counter({
+      name: 'socketworks_worker_unhandled_rejections_total',
+      help: "Promises nobody awaited that rejected (e.g. an app's say() without await that Slack refused): logged at error level; the worker keeps running.",
       registers: [registry],
     }),
   };

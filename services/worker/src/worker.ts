@@ -35,6 +35,7 @@ export interface WorkerDeps {
 export interface RunningWorker {
   app: App;
   registry: Registry;
+  metrics: WorkerMetrics;
   opsPort: number;
   /** Stops taking jobs, lets running ones finish, then closes connections and the ops server. */
   stop(): Promise<void>;
@@ -115,6 +116,7 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
   return {
     app,
     registry,
+    metrics,
     opsPort: ops.port,
     stop: async () => {
       // Order: readiness goes false first (no new traffic is routed here), then every Worker
