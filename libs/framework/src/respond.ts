@@ -45,8 +45,10 @@ async function post(url: string, body: RespondArguments, timeoutMs: number): Pro
       body: Buffer.from(JSON.stringify(body), 'utf8'),
       timeoutMs,
       maxText: MAX_ERROR_TEXT,
-      // A reset on a fresh connection is a real failure, and the job's retry decides.
-      retryOnStaleConnection: true,
+      // No second try inside: a reset after the request was written may come after Slack took
+      // it, and a response_url message sent twice shows twice. The job's retry decides: the
+      // respond() stays pending (at-least-once, job-scope.ts), and each POST counts a use.
+      retryOnStaleConnection: false,
     });
   } catch (err) {
     // The exchange's message names no URL (it is a bearer capability).
