@@ -65,8 +65,11 @@ const view = (type: 'view_submission' | 'view_closed', callbackId: string) =>
 const shortcut = (type: 'shortcut' | 'message_action', callbackId: string) =>
   job('interactive', { type, callback_id: callbackId, trigger_id: 't.2', user: { id: 'U0000001' }, team: { id: 'T0000001' } });
 
-const suggestion = (actionId: string, blockId = 'b1') =>
-  job('interactive', { type: 'block_suggestion', action_id: actionId, block_id: blockId, value: 'q', user: { id: 'U0000001' }, team: { id: 'T0000001' } }, {
+const suggestion = (actionId: string, blockId = 'b1', viewCallbackId?: string) =>
+  job('interactive', {
+    type: 'block_suggestion', action_id: actionId, block_id: blockId, value: 'q', user: { id: 'U0000001' }, team: { id: 'T0000001' },
+    ...(viewCallbackId ? { view: { id: 'V1', type: 'modal', callback_id: viewCallbackId } } : {}),
+  }, {
     accepts_response_payload: true,
   });
 
@@ -158,6 +161,9 @@ test('action, view, shortcut and options constraints', async () => {
   app.shortcut({ type: 'message_action', callback_id: 'sc' }, async () => void seen.push('shortcut:message'));
   app.options({ action_id: 'ext', block_id: 'b9' }, async () => void seen.push('options:b9'));
   app.options('ext', async () => void seen.push('options:any'));
+  // Bolt's other option constraints: the type, and the modal's callback_id.
+  app.options({ type: 'block_suggestion', action_id: 'ext' }, async () => void seen.push('options:typed'));
+  app.options({ callback_id: /^pick/ }, async () => void seen.push('options:modal'));
 
   const run = async (data: SlackJobData) => {
     seen.length = 0;
@@ -170,8 +176,10 @@ test('action, view, shortcut and options constraints', async () => {
   assert.deepEqual(await run(view('view_closed', 'cb')), ['view:both', 'view:closed']);
   assert.deepEqual(await run(shortcut('shortcut', 'sc')), ['shortcut:both']);
   assert.deepEqual(await run(shortcut('message_action', 'sc')), ['shortcut:both', 'shortcut:message']);
-  assert.deepEqual(await run(suggestion('ext', 'b9')), ['options:any', 'options:b9']);
-  assert.deepEqual(await run(suggestion('ext', 'b1')), ['options:any']);
+  assert.deepEqual(await run(suggestion('ext', 'b9')), ['options:any', 'options:b9', 'options:typed']);
+  assert.deepEqual(await run(suggestion('ext', 'b1')), ['options:any', 'options:typed']);
+  assert.deepEqual(await run(suggestion('other', 'b1', 'picker')), ['options:modal']);
+  assert.deepEqual(await run(suggestion('other', 'b1', 'other_modal')), []);
 });
 
 test('bad constraints and missing listeners fail at registration with a code', () => {
@@ -187,6 +195,7 @@ test('bad constraints and missing listeners fail at registration with a code', (
   assert.equal(codeOf(() => app.action({ callback_id: 'x' } as never, async () => undefined)), 'ERR_APP_INVALID_CONSTRAINT');
   assert.equal(codeOf(() => app.view({ type: 'view_open' } as never, async () => undefined)), 'ERR_APP_INVALID_CONSTRAINT');
   assert.equal(codeOf(() => app.options({ action_id: 42 } as never, async () => undefined)), 'ERR_APP_INVALID_CONSTRAINT');
+  assert.equal(codeOf(() => app.options({ type: 'dialog_suggestion' } as never, async () => undefined)), 'ERR_APP_INVALID_CONSTRAINT');
   assert.equal(codeOf(() => app.event(undefined as never, async () => undefined)), 'ERR_APP_INVALID_CONSTRAINT');
   assert.equal(codeOf(() => app.command('/x')), 'ERR_APP_NO_LISTENER');
   assert.equal(codeOf(() => new App({ logger: createLogger({ name: 't', level: 'silent' }) })), 'ERR_AUTHORIZE_FAILED');

@@ -233,14 +233,18 @@ export class App {
     );
   }
 
-  /** External select option loads (`block_suggestion`) by action_id / block_id. */
+  /** External select option loads (`block_suggestion`) by action_id / block_id / the modal's callback_id. */
   options(constraint: Pattern | OptionsConstraints, ...listeners: Middleware<OptionsArgs>[]): this {
     const c: OptionsConstraints =
       typeof constraint === 'string' || constraint instanceof RegExp
         ? { action_id: constraint }
-        : checkConstraints('app.options()', constraint, ['action_id', 'block_id'], []);
+        : checkConstraints('app.options()', constraint, ['action_id', 'block_id', 'callback_id'], ['block_suggestion']);
     return this.#add('options', 'app.options()', listeners, (i) =>
-      i.kind === 'options' && matchPattern(c.action_id, i.body.action_id) && matchPattern(c.block_id, i.body.block_id) && {},
+      i.kind === 'options' &&
+      (c.type === undefined || i.body.type === c.type) &&
+      matchPattern(c.action_id, i.body.action_id) &&
+      matchPattern(c.block_id, i.body.block_id) &&
+      matchPattern(c.callback_id, i.body.view?.callback_id) && {},
     );
   }
 

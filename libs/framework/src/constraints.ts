@@ -24,8 +24,12 @@ export interface ShortcutConstraints {
 }
 
 export interface OptionsConstraints {
+  /** The payload type; only `block_suggestion` is delivered (Bolt also names legacy dialog ones). */
+  type?: 'block_suggestion';
   action_id?: Pattern;
   block_id?: Pattern;
+  /** The modal's `view.callback_id` (as in Bolt); a suggestion from a message has none and does not match. */
+  callback_id?: Pattern;
 }
 
 /** `undefined` pattern matches anything; a string matches exactly; a RegExp is tested. */
