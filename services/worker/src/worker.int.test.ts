@@ -19,7 +19,9 @@ let sim: SlackSim;
 let connection: Redis;
 let queues: Record<QueueName, Queue>;
 let worker: RunningWorker;
-const { logger, lines: logs } = capturingLogger({ secrets: [TOKEN] });
+// No censor list (production passes the token as one): the check at the end sees what the worker
+// and the framework themselves write, so a leak cannot hide behind the last-resort censor.
+const { logger, lines: logs } = capturingLogger();
 
 before(async () => {
   redisUrl = await getTestRedisUrl();
@@ -192,5 +194,6 @@ test('readiness is 200 while the workers run; the token is in no log line', asyn
   assert.deepEqual(await res.json(), { ready: true, queues: { events: true, interactive: true, commands: true } });
   assert.ok(logs.some((l) => l.msg === 'worker ready'));
   const all = JSON.stringify(logs);
+  assert.ok(logs.length > 20, 'the debug lines of every test above are here');
   assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.slice(5)), 'the bot token leaked into the logs');
 });
