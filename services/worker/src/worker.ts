@@ -120,8 +120,9 @@ export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promi
     opsPort: ops.port,
     stop: async () => {
       // Order: readiness goes false first (no new traffic is routed here), then every Worker
-      // closes — it takes no new jobs and waits for the running ones to finish — then Redis, and
-      // the ops server last so /metrics can be scraped while jobs drain.
+      // closes — it takes no new jobs and waits for the running ones to finish — then the queue
+      // connections, then the ops server (after the drain, so /metrics can be scraped while jobs
+      // finish), and only then the sync replier and the job-state connection.
       stopping = true;
       await closeAll(served, ops, logger);
       // Last: jobs still draining above may publish their ack answers and record their effects.
