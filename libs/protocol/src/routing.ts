@@ -53,18 +53,28 @@ export function encodeJobIdPart(id: string): string {
   return id.replace(/%/g, '%25').replace(/:/g, '%3A');
 }
 
+/** The job id of an event: `ev-` and its `event_id` ({@link encodeJobIdPart}). */
+export function eventJobIdOf(eventId: string): string {
+  return `ev-${encodeJobIdPart(eventId)}`;
+}
+
+/** The job id of a non-event envelope (and of an event without an `event_id`): `env-` and its `envelope_id`. */
+export function envelopeJobIdOf(envelopeId: string): string {
+  return `env-${encodeJobIdPart(envelopeId)}`;
+}
+
 /**
  * The job id is `ev-<event_id>` or `env-<envelope_id>`, each id passed through
  * {@link encodeJobIdPart} (BullMQ refuses `:` in job ids; the prefix also keeps an all-digit id
  * from reading as an integer, which BullMQ refuses too).
  */
 export function routeEnvelope(envelope: RoutableEnvelope, options: RoutingOptions = {}): Route {
-  const envelopeJobId = `env-${encodeJobIdPart(envelope.envelope_id)}`;
+  const envelopeJobId = envelopeJobIdOf(envelope.envelope_id);
   switch (envelope.type) {
     case 'events_api': {
       const eventId = envelope.payload.event_id;
       if (typeof eventId === 'string' && eventId.length > 0) {
-        return { queue: 'events', jobId: `ev-${encodeJobIdPart(eventId)}`, eventId };
+        return { queue: 'events', jobId: eventJobIdOf(eventId), eventId };
       }
       // Payloads without an event_id (e.g. app_rate_limited) fall back to the envelope.
       return { queue: 'events', jobId: envelopeJobId };

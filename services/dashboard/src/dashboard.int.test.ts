@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startPrivateRedis, waitFor } from '@socketworks/testing';
+import { envelopeJobIdOf, eventJobIdOf } from '@socketworks/protocol';
 import {
   basicAuth,
   commandJobData,
@@ -128,6 +129,18 @@ describe('dashboard (in process)', () => {
     const one = await t.fetch('/api/queues/commands/jobs/env-env-uuid-find-0002');
     assert.equal(one.status, 200);
     assert.equal(((await one.json()) as JobView).type, 'slash_commands');
+
+    // Ids with ':' are stored as the connector writes them (encodeJobIdPart: ':' → %3A) and found by
+    // the id Slack sent, by the stored job id and through the single-job route.
+    await t.queues.events.add('events_api', eventJobData({ eventId: 'Ev:COLON1', envelopeId: 'env:colon-1' }), { jobId: eventJobIdOf('Ev:COLON1') });
+    await t.queues.commands.add('slash_commands', commandJobData('env:colon-2'), { jobId: envelopeJobIdOf('env:colon-2') });
+    const colonEvent = (await (await t.fetch(`/api/jobs?event_id=${encodeURIComponent('Ev:COLON1')}`)).json()) as SearchAnswer;
+    assert.deepEqual(colonEvent.jobs.map((j) => [j.id, j.event_id]), [['ev-Ev%3ACOLON1', 'Ev:COLON1']]);
+    const colonEnvelope = (await (await t.fetch(`/api/jobs?envelope_id=${encodeURIComponent('env:colon-2')}`)).json()) as SearchAnswer;
+    assert.deepEqual(colonEnvelope.jobs.map((j) => j.id), ['env-env%3Acolon-2']);
+    const colonJobId = (await (await t.fetch(`/api/jobs?job_id=${encodeURIComponent('ev-Ev%3ACOLON1')}`)).json()) as SearchAnswer;
+    assert.deepEqual(colonJobId.jobs.map((j) => j.id), ['ev-Ev%3ACOLON1']);
+    assert.equal((await t.fetch(`/api/queues/events/jobs/${encodeURIComponent('ev-Ev%3ACOLON1')}`)).status, 200);
 
     const none = (await (await t.fetch('/api/jobs?event_id=EvNOPE')).json()) as SearchAnswer;
     assert.deepEqual(none.jobs, []);

@@ -4,7 +4,7 @@
 // look-ups are one HGETALL per queue; only an envelope_id of an event needs a scan, and that scan
 // is bounded.
 import type { Job, JobType, Queue } from 'bullmq';
-import { QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
+import { envelopeJobIdOf, eventJobIdOf, QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
 import { DashboardError } from '../errors';
 import { toJobView, type JobView } from './job-view';
 
@@ -24,8 +24,11 @@ export interface JobFinderOptions {
   scanLimit?: number;
 }
 
-/** Slack ids (`Ev0…`, UUID envelope ids) and BullMQ ids; nothing that needs escaping anywhere. */
-const ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+/**
+ * Slack ids (`Ev0…`, UUID envelope ids) and BullMQ ids (which write a `:` or `%` of a Slack id as
+ * `%3A` / `%25`: encodeJobIdPart); nothing that needs escaping in HTML or Redis.
+ */
+const ID_PATTERN = /^[A-Za-z0-9._:%-]{1,200}$/;
 
 /** Every state a job can be in, most interesting first (an operator usually looks for a failure). */
 const SCAN_STATES: readonly JobType[] = ['failed', 'active', 'waiting', 'delayed', 'prioritized', 'paused', 'waiting-children', 'completed'];
@@ -42,7 +45,7 @@ export function parseJobQuery(query: Record<string, unknown>): JobQuery {
   const key = given[0]!;
   const value = (query[key] as string).trim();
   if (!ID_PATTERN.test(value)) {
-    throw new DashboardError('ERR_DASHBOARD_BAD_QUERY', `${key} must be 1-200 letters, digits, or . _ : -`);
+    throw new DashboardError('ERR_DASHBOARD_BAD_QUERY', `${key} must be 1-200 letters, digits, or . _ : % -`);
   }
   return { kind: key === 'q' ? 'any' : key, value };
 }
@@ -80,7 +83,7 @@ export class JobFinder {
   }
 
   async byEventId(eventId: string): Promise<JobView[]> {
-    const view = await this.get('events', `ev-${eventId}`);
+    const view = await this.get('events', eventJobIdOf(eventId));
     return view ? [view] : [];
   }
 
@@ -90,7 +93,7 @@ export class JobFinder {
    * `data.envelope_id`.
    */
   async byEnvelopeId(envelopeId: string, scan = true): Promise<JobView[]> {
-    const views = (await Promise.all(QUEUE_NAMES.map((name) => this.get(name, `env-${envelopeId}`)))).filter((v): v is JobView => v !== undefined);
+    const views = (await Promise.all(QUEUE_NAMES.map((name) => this.get(name, envelopeJobIdOf(envelopeId))))).filter((v): v is JobView => v !== undefined);
     if (scan && !views.some((v) => v.queue === 'events')) {
       const scanned = await this.scanForEnvelope('events', envelopeId);
       if (scanned) views.push(scanned);
