@@ -13,6 +13,7 @@ import { isLoopbackHost, type DashboardConfig } from './config';
 import { DashboardError } from './errors';
 import { createApiRouter } from './http/api-routes';
 import { authenticate } from './http/auth';
+import { LoginThrottle, type LoginThrottleOptions } from './http/login-throttle';
 import { BOARD_BASE_PATH, createBoardRouter } from './http/board';
 import { createPageRouter } from './http/page-routes';
 import { renderErrorPage } from './http/pages';
@@ -26,6 +27,8 @@ export interface DashboardDeps {
   logger: Logger;
   /** @defaultValue a new registry with the process metrics */
   registry?: Registry;
+  /** Throttling of failed logins (tests shorten the back-off). @defaultValue 10 failures, then 1 s doubling to 5 min */
+  loginThrottle?: LoginThrottleOptions;
 }
 
 export interface RunningDashboard {
@@ -69,7 +72,8 @@ export async function startDashboard(config: DashboardConfig, deps: DashboardDep
   const metrics = createDashboardMetrics(registry, stats, logger);
   const finder = new JobFinder({ queues, scanLimit: config.searchScanLimit });
   const retrier = new JobRetrier({ queues, redis, logger, retryAllMax: config.retryAllMax });
-  const app = buildApp({ config, logger, registry, redis, queues, stats, metrics, finder, retrier });
+  const throttle = new LoginThrottle(deps.loginThrottle);
+  const app = buildApp({ config, logger, registry, redis, queues, stats, metrics, finder, retrier, throttle });
 
   const server = await listen(app, config.port, config.host);
   server.on('error', (err) => logger.error({ err: describeError(err) }, 'dashboard server error'));
@@ -104,6 +108,7 @@ interface AppParts {
   metrics: DashboardMetrics;
   finder: JobFinder;
   retrier: JobRetrier;
+  throttle: LoginThrottle;
 }
 
 function buildApp(parts: AppParts): Express {
@@ -131,7 +136,7 @@ function buildApp(parts: AppParts): Express {
   });
 
   app.use(securityHeaders);
-  app.use(authenticate({ auth: config.auth, authFailures: metrics.authFailures, logger }));
+  app.use(authenticate({ auth: config.auth, authFailures: metrics.authFailures, refusals: metrics.refusals, logger, throttle: parts.throttle }));
   app.use(readOnlyGuard(config.readOnly));
   app.use(sameOriginForChanges);
   app.use(['/api', `${BOARD_BASE_PATH}/api`, '/jobs', '/retry-failed'], requireRedis(redis));

@@ -23,6 +23,8 @@ export type DashboardErrorCode =
   | 'ERR_DASHBOARD_HOST_REFUSED'
   /** Redis is not connected: the request would wait on it, so it is answered 503 at once. */
   | 'ERR_DASHBOARD_REDIS_UNAVAILABLE'
+  /** Too many failed logins from the client's address: refused (429, Retry-After), even with the right credentials. */
+  | 'ERR_DASHBOARD_LOGIN_THROTTLED'
   /** The HTTP server could not listen (port taken, bad host). */
   | 'ERR_DASHBOARD_LISTEN';
 
@@ -45,6 +47,8 @@ export function httpStatusFor(code: DashboardErrorCode): number {
       return 403;
     case 'ERR_DASHBOARD_HOST_REFUSED':
       return 421;
+    case 'ERR_DASHBOARD_LOGIN_THROTTLED':
+      return 429;
     case 'ERR_DASHBOARD_REDIS_UNAVAILABLE':
       return 503;
     case 'ERR_DASHBOARD_LISTEN':

@@ -10,7 +10,7 @@ import type { QueueCounts, QueueStats, QueueStatsSnapshot } from './queue-stats'
 export interface DashboardMetrics {
   authFailures: Counter<'scheme'>;
   retries: Counter<'queue' | 'kind'>;
-  /** Requests refused by policy (not by authentication), by reason. */
+  /** Requests refused by policy (not for their credentials), by reason. */
   refusals: Counter<'reason'>;
 }
 
@@ -112,7 +112,7 @@ export function createDashboardMetrics(registry: Registry, stats: QueueStats, lo
     }),
     refusals: new Counter({
       name: 'socketworks_dashboard_refusals_total',
-      help: 'Requests refused by policy (not for credentials), by reason: route and state (a bull-board change that would forge, re-run or drop Slack work), read_only (bull-board, in read-only mode), host (DASHBOARD_OPEN and a Host that is not loopback).',
+      help: 'Requests refused by policy (not for credentials), by reason: route and state (a bull-board change that would forge, re-run or drop Slack work), read_only (bull-board, in read-only mode), host (DASHBOARD_OPEN and a Host that is not loopback), throttled (a login from an address with too many failed logins, whatever its credentials).',
       labelNames: ['reason'],
       registers,
     }),

@@ -8,6 +8,7 @@ import { createLogger, createQueues, type Logger } from '@socketworks/runtime';
 import { deleteKeys, getTestRedisUrl, JsonLineCollector, uniquePrefix, waitFor, type LogLine } from '@socketworks/testing';
 import { loadDashboardConfig, type DashboardConfig } from '../config';
 import { startDashboard, type RunningDashboard } from '../dashboard';
+import type { LoginThrottleOptions } from '../http/login-throttle';
 
 export const TEST_USER = 'operator';
 export const TEST_PASSWORD = 'test-password-7f3a91';
@@ -54,6 +55,8 @@ export interface TestDashboardOptions {
   redisUrl?: string;
   /** Share another dashboard's prefix (to look at the same queues in another mode). */
   prefix?: string;
+  /** Throttling of failed logins (a tiny back-off, or a limit the test never reaches). */
+  loginThrottle?: LoginThrottleOptions;
 }
 
 export async function startTestDashboard(options: TestDashboardOptions): Promise<TestDashboard> {
@@ -70,7 +73,7 @@ export async function startTestDashboard(options: TestDashboardOptions): Promise
     ...options.env,
   });
   const logs = captureLogs([TEST_PASSWORD, TEST_TOKEN]);
-  const dashboard = await startDashboard(config, { logger: logs.logger });
+  const dashboard = await startDashboard(config, { logger: logs.logger, loginThrottle: options.loginThrottle });
   const producer = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   producer.on('error', () => undefined);
   const queues = createQueues(producer, { prefix });
