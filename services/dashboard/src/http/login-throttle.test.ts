@@ -116,7 +116,24 @@ describe('clientKey', () => {
   test('an IPv4-mapped IPv6 address is its IPv4 address; no address is "unknown"', () => {
     assert.equal(clientKey('::ffff:10.0.0.7'), '10.0.0.7');
     assert.equal(clientKey('10.0.0.7'), '10.0.0.7');
-    assert.equal(clientKey('2001:DB8::1'), '2001:db8::1');
     assert.equal(clientKey(undefined), 'unknown');
+  });
+
+  test('IPv6 addresses of one /64 share a key (one host can rotate through all of them)', () => {
+    assert.equal(clientKey('2001:DB8:0:1::1'), '2001:db8:0:1::/64');
+    assert.equal(clientKey('2001:db8:0:1:aaaa:bbbb:cccc:dddd'), '2001:db8:0:1::/64');
+    assert.equal(clientKey('2001:0db8:0000:0001:ffff::'), '2001:db8:0:1::/64');
+    assert.notEqual(clientKey('2001:db8:0:2::1'), clientKey('2001:db8:0:1::1'));
+    assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(clientKey('::1'), '0:0:0:0::/64');
+    assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(clientKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64');
+    assert.equal(clientKey('1:2:3::4:5:6:7:8:9'), '1:2:3::4:5:6:7:8:9', 'unparsable: the address itself');
+
+    const { throttle } = throttleAt({ maxFailures: 2 });
+    throttle.fail(clientKey('2001:db8:0:1::a'));
+    throttle.fail(clientKey('2001:db8:0:1::b'));
+    assert.ok(throttle.refusedForMs(clientKey('2001:db8:0:1::c')) > 0, 'a third address of the /64 is refused');
+    assert.equal(throttle.refusedForMs(clientKey('2001:db8:0:2::a')), 0, 'another /64 is not');
   });
 });

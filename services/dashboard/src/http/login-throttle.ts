@@ -122,11 +122,32 @@ function positiveInt(name: string, value: number): number {
 
 /**
  * The key an address is tracked under: an IPv4-mapped IPv6 address (`::ffff:10.0.0.7`, what a
- * dual-stack listener reports) is its IPv4 address; `undefined` (a socket already closed) is
- * `unknown`.
+ * dual-stack listener reports) is its IPv4 address; an IPv6 address is its /64 (`2001:db8:0:1::/64`),
+ * since one host or customer is commonly given a whole /64 and could otherwise rotate through
+ * 2^64 addresses for fresh attempts (and flush the table); `undefined` (a socket already closed)
+ * is `unknown`.
  */
 export function clientKey(remoteAddress: string | undefined): string {
   if (!remoteAddress) return 'unknown';
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(remoteAddress);
-  return mapped ? mapped[1]! : remoteAddress.toLowerCase();
+  if (mapped) return mapped[1]!;
+  if (!remoteAddress.includes(':')) return remoteAddress;
+  return ipv6Prefix64(remoteAddress) ?? remoteAddress.toLowerCase();
+}
+
+/** The first 64 bits of an IPv6 address, as `a:b:c:d::/64`; undefined if it does not parse. */
+function ipv6Prefix64(address: string): string | undefined {
+  const bare = address.split('%')[0]!.toLowerCase(); // no zone (fe80::1%eth0)
+  const halves = bare.split('::');
+  if (halves.length > 2) return undefined;
+  const groupsOf = (part: string) => (part === '' ? [] : part.split(':'));
+  // A trailing dotted IPv4 (::ffff:1.2.3.4, 64:ff9b::1.2.3.4) fills two groups.
+  const width = (groups: string[]) => groups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const head = groupsOf(halves[0]!);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  const zeros = halves.length === 2 ? 8 - width(head) - width(tail) : 0;
+  if (zeros < 0) return undefined;
+  const prefix = [...head, ...Array<string>(zeros).fill('0'), ...tail].slice(0, 4);
+  if (prefix.length < 4 || !prefix.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return `${prefix.map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
