@@ -175,6 +175,9 @@ test('a 429 pauses (team, method) in Redis for Retry-After: the next job meets t
   assert.deepEqual(errorsSeen, [], 'the error handler was not called for a rate limit');
 
   // Another method for the same team is not paused; nor is the same method for another team.
+  // The simulator is one workspace and would refuse that team's post inside its Retry-After window
+  // too; Slack limits each workspace apart, so the window is cleared for this check.
+  sim.setRateLimit(null);
   const update = newApp((a) => a.event('app_mention', async ({ client, event }) => void (await client.chat.update({ channel: event.channel, ts: event.ts, text: 'u' }))));
   await update.dispatch(jobData('events_api', appMentionPayload({ text: 'c' })), newJobId());
   const otherTeam = appMentionPayload({ text: 'd' });
@@ -214,8 +217,10 @@ test('a rate limit the app caught (as Bolt apps do) still fails the run: the job
   assert.deepEqual(caught, ['ERR_SLACK_RATE_LIMITED', 'ERR_SLACK_RATE_LIMITED'], 'the app saw and caught both');
   assert.equal(errorHandlerCalls, 0, 'flow control, not an app error');
 
-  // The pause is over (the worker would have delayed the job for it): the re-run posts, once.
+  // The pause is over (the worker would have delayed the job for it), and so is Slack's window:
+  // the re-run posts, once.
   await redis.del(keys.rateLimit('T0000001', 'chat.postMessage'));
+  sim.setRateLimit(null);
   await app.dispatch(data, jobId);
   assert.equal(postsWith(text).length, 1, 'posted by the re-run');
   assert.equal(sim.apiCalls('chat.postEphemeral').filter((c) => c.ok).length - ephemeralsBefore, 2, 'the re-run replayed its ephemeral (the other job made its own)');

@@ -92,6 +92,9 @@ test('settings over HTTP: rate limit, connections-open error, link disabled', as
   const { sim, socket } = await setup(t);
   assert.deepEqual((await control(sim, 'PUT', 'rate-limit', { method: 'auth.test', count: 1, retryAfterSeconds: 2 })).body, { ok: true });
   assert.equal((await api(sim, 'auth.test', { token: BOT_TOKEN })).status, 429);
+  assert.equal((await api(sim, 'auth.test', { token: BOT_TOKEN })).status, 429, 'inside the window');
+  const limited = (await control(sim, 'GET', 'api-calls?method=auth.test')).body as Array<{ status: number; early?: boolean }>;
+  assert.deepEqual(limited.map((c) => [c.status, c.early ?? false]), [[429, false], [429, true]]);
   await control(sim, 'PUT', 'rate-limit', { method: 'auth.test', count: 5, retryAfterSeconds: 2 });
   await control(sim, 'PUT', 'rate-limit', null);
   assert.equal((await api(sim, 'auth.test', { token: BOT_TOKEN })).status, 200, 'null clears the rule');

@@ -223,7 +223,11 @@ export class SlackSim extends EventEmitter<SlackSimEvents> {
     return id;
   }
 
-  /** The next `count` calls of `method` (or '*': any method) answer 429 with Retry-After. */
+  /**
+   * `count` Retry-After windows of `method` (or '*': any method): a 429 opens one, calls inside it
+   * get 429 too (recorded `early`), see RateLimitRule. Replaces the rule and its open windows;
+   * null clears them.
+   */
   setRateLimit(rule: RateLimitRule | null): void {
     this.webApi.setRateLimit(rule);
   }

@@ -125,6 +125,11 @@ export interface ApiCall {
   ok: boolean;
   error?: string;
   status: number;
+  /**
+   * Present (true) on a 429 for a call that came inside the Retry-After window of an earlier 429
+   * of its method: the client did not wait as told (PROTOCOL.md §7.1). Absent on every other call.
+   */
+  early?: true;
 }
 
 export interface ResponseUrlCall {
@@ -193,6 +198,14 @@ export interface SimStats {
   badRequests: number;
 }
 
+/**
+ * Rate-limits `method` ('*': every Web API method, each in its own windows) for `count` windows of
+ * `retryAfterSeconds`. The first call of the method gets 429 with `Retry-After: retryAfterSeconds`
+ * and opens a window; calls inside it get 429 too (`early: true`, Retry-After = the seconds left,
+ * rounded up, at least 1) and use up nothing; the first call after it opens the next window, until
+ * `count` windows are used and over. A client that waits Retry-After thus meets exactly `count`
+ * 429s. `retryAfterSeconds: 0` opens no window: the next `count` calls get 429.
+ */
 export type RateLimitRule = { method: string; count: number; retryAfterSeconds: number };
 
 /**

@@ -5,6 +5,7 @@ import { waitFor } from '@socketworks/testing';
 import { SlackSim } from './slack-sim';
 import { blockActionsPayload, slashCommandPayload } from './payloads';
 import { api, APP_TOKEN, BOT_TOKEN, TestSocket } from './test-helpers';
+import { WINDOW_SLACK_MS } from './rate-limiter';
 import type { SlackSimOptions } from './types';
 
 async function startSim(t: TestContext, options: SlackSimOptions = {}): Promise<SlackSim> {
@@ -190,20 +191,26 @@ test('views.update checks hash and ids; views.publish needs a home view', async 
   assert.equal((await api(sim, 'views.publish', { token: BOT_TOKEN, body: { user_id: 'U0000001', view: home, hash: 'old' } })).body!.error, 'hash_conflict');
 });
 
-test('rate limit rule: the next N calls get 429 with Retry-After; WebClient sees it', async (t) => {
+test('rate limit rule: a 429 with Retry-After, and 429s inside its window marked early; WebClient sees it', async (t) => {
   const sim = await startSim(t);
   sim.setRateLimit({ method: 'chat.postMessage', count: 2, retryAfterSeconds: 7 });
   const body = { channel: 'C0000001', text: 'x' };
   assert.equal((await api(sim, 'auth.test', { token: BOT_TOKEN })).status, 200, 'other methods are not limited');
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     const res = await api(sim, 'chat.postMessage', { token: BOT_TOKEN, body });
     assert.equal(res.status, 429);
-    assert.equal(res.headers.get('retry-after'), '7');
+    assert.equal(res.headers.get('retry-after'), '7', 'the seconds left, rounded up');
     assert.deepEqual(res.body, { ok: false, error: 'ratelimited' });
   }
-  assert.equal((await api(sim, 'chat.postMessage', { token: BOT_TOKEN, body })).status, 200);
+  assert.deepEqual(
+    sim.apiCalls('chat.postMessage').map((c) => c.early ?? false),
+    [false, true, true],
+    'the first opened the window, the retries at once came early',
+  );
+  assert.equal(sim.apiCalls('auth.test')[0]!.early, undefined, 'absent on calls that were not early');
 
-  sim.setRateLimit({ method: '*', count: 1, retryAfterSeconds: 3 });
+  sim.setRateLimit({ method: '*', count: 2, retryAfterSeconds: 3 });
+  assert.equal((await api(sim, 'chat.postMessage', { token: BOT_TOKEN, body })).status, 429, 'a new rule: a fresh window');
   const client = new WebClient(BOT_TOKEN, { slackApiUrl: sim.apiUrl, rejectRateLimitedCalls: true, logLevel: LogLevel.ERROR });
   await assert.rejects(client.auth.test(), (err: WebAPIRateLimitedError) => {
     assert.equal(err.code, ErrorCode.RateLimitedError);
@@ -211,8 +218,41 @@ test('rate limit rule: the next N calls get 429 with Retry-After; WebClient sees
     return true;
   });
   const limited = sim.apiCalls().filter((c) => c.status === 429);
-  assert.equal(limited.length, 3);
+  assert.equal(limited.length, 5);
   assert.ok(limited.every((c) => c.error === 'ratelimited' && !c.ok));
+  sim.setRateLimit(null);
+  assert.equal((await api(sim, 'chat.postMessage', { token: BOT_TOKEN, body })).status, 200, 'null clears the rule and its windows');
+});
+
+test('a client that retries at once keeps getting 429 for the whole window; one that waits Retry-After gets through', async (t) => {
+  const sim = await startSim(t);
+  sim.setRateLimit({ method: 'chat.postMessage', count: 1, retryAfterSeconds: 1 });
+  const impatient = new WebClient(BOT_TOKEN, { slackApiUrl: sim.apiUrl, rejectRateLimitedCalls: true, logLevel: LogLevel.ERROR });
+  const started = performance.now();
+  let refused = 0;
+  // Retrying at once for 600 ms, well inside the 1 s window: every try is refused.
+  while (performance.now() - started < 600) {
+    await assert.rejects(impatient.chat.postMessage({ channel: 'C0000001', text: 'now' }), (err: WebAPIRateLimitedError) => {
+      assert.equal(err.code, ErrorCode.RateLimitedError);
+      assert.equal(err.retryAfter, 1);
+      return true;
+    });
+    refused += 1;
+  }
+  assert.ok(refused >= 3, `${refused} tries`);
+  const calls = sim.apiCalls('chat.postMessage');
+  assert.equal(calls.length, refused);
+  assert.equal(calls[0]!.early, undefined, 'the first 429 opened the window');
+  assert.ok(calls.slice(1).every((c) => c.status === 429 && c.early === true), 'every retry at once came early');
+
+  // @slack/web-api's own retry sleeps Retry-After (from the 429 it heard) before trying again.
+  sim.setRateLimit({ method: 'chat.postMessage', count: 1, retryAfterSeconds: 1 });
+  const patient = new WebClient(BOT_TOKEN, { slackApiUrl: sim.apiUrl, retryConfig: { retries: 1, minTimeout: 0, maxTimeout: 0 }, logLevel: LogLevel.ERROR });
+  const posted = await patient.chat.postMessage({ channel: 'C0000001', text: 'later' });
+  assert.equal(posted.ok, true);
+  const [limited, ok] = sim.apiCalls('chat.postMessage').slice(refused);
+  assert.deepEqual([limited!.status, limited!.early, ok!.status, ok!.early], [429, undefined, 200, undefined], 'the retry was on time');
+  assert.ok(ok!.at - limited!.at >= 1000 - WINDOW_SLACK_MS, 'retried after Retry-After');
 });
 
 test('response_url: five uses, then used_too_many_times; unknown and expired URLs are refused', async (t) => {

@@ -1,9 +1,11 @@
 // `POST /api/<method>`: apps.connections.open (app token, hands out socket URLs) and the worker
-// methods (bot token). Tokens, injected failures (rate limits, connection-open errors) and body
-// decoding are handled here; the methods themselves are in web-methods.ts. Every call is recorded.
+// methods (bot token). Tokens, injected failures (rate limits, whose windows rate-limiter.ts keeps;
+// connection-open errors) and body decoding are handled here; the methods themselves are in
+// web-methods.ts. Every call is recorded.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, bearerToken, decodeBody, readBody, sendJson } from './http-io';
 import { nowMs } from './ids';
+import { RateLimiter } from './rate-limiter';
 import type { WebMethods } from './web-methods';
 import type { ApiCall, ApiLatencyRule, RateLimitRule } from './types';
 
@@ -34,7 +36,7 @@ interface Reply {
 }
 
 export class WebApi {
-  private rateLimit: RateLimitRule | null = null;
+  private readonly rateLimiter = new RateLimiter();
   private latency: ApiLatencyRule | null = null;
   private openError: ConnectionsOpenError | null = null;
   private readonly appTokens: ReadonlySet<string> | undefined;
@@ -46,7 +48,7 @@ export class WebApi {
   }
 
   setRateLimit(rule: RateLimitRule | null): void {
-    this.rateLimit = rule && rule.count > 0 ? { ...rule } : null;
+    this.rateLimiter.set(rule);
   }
 
   setApiLatency(rule: ApiLatencyRule | null): void {
@@ -82,7 +84,7 @@ export class WebApi {
   private answer(req: IncomingMessage, method: string, query: URLSearchParams, text: string, call: Omit<ApiCall, 'ok' | 'status'>): Reply {
     if (method === 'apps.connections.open') return this.connectionsOpen(req, call);
     if (!this.options.methods.names.has(method)) return okFalse('unknown_method');
-    const limited = this.takeRateLimit(method);
+    const limited = this.takeRateLimit(method, call);
     if (limited) return limited;
 
     let args: Record<string, unknown>;
@@ -116,7 +118,7 @@ export class WebApi {
     const token = bearerToken(req);
     if (token !== undefined) call.token = token;
     if (req.method !== 'POST') return okFalse('insecure_request');
-    const limited = this.takeRateLimit('apps.connections.open');
+    const limited = this.takeRateLimit('apps.connections.open', call);
     if (limited) return limited;
     const injected = this.takeOpenError();
     if (injected) return injected;
@@ -126,12 +128,12 @@ export class WebApi {
     return { status: 200, body: { ok: true, url: this.options.connectionUrl() } };
   }
 
-  private takeRateLimit(method: string): Reply | undefined {
-    const rule = this.rateLimit;
-    if (!rule || (rule.method !== '*' && rule.method !== method)) return undefined;
-    rule.count -= 1;
-    if (rule.count <= 0) this.rateLimit = null;
-    return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(rule.retryAfterSeconds) } };
+  /** A 429 when a rate-limit rule refuses the call (rate-limiter.ts); marks calls that came early. */
+  private takeRateLimit(method: string, call: Omit<ApiCall, 'ok' | 'status'>): Reply | undefined {
+    const verdict = this.rateLimiter.take(method, call.at);
+    if (!verdict) return undefined;
+    if (verdict.early) call.early = true;
+    return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(verdict.retryAfterSeconds) } };
   }
 
   private takeOpenError(): Reply | undefined {
