@@ -401,17 +401,23 @@ test('say without a channel and respond without a response_url reject with codes
   assert.deepEqual(codes, ['ERR_SAY_NO_CHANNEL', 'ERR_RESPOND_NO_URL']);
 });
 
-test('installation store: authorize gets the team and enterprise of the payload; its token is in context', async () => {
-  const queries: unknown[] = [];
+/** An app whose installation store records every query and answers with `answer` (which may throw). */
+function appWithStore<Q>(answer: (query: Q) => { botToken: string }): { app: App; queries: Q[] } {
+  const queries: Q[] = [];
   const app = new App({
     logger: createLogger({ name: 't', level: 'silent' }),
     installationStore: {
       authorize: async (q) => {
-        queries.push(q);
-        return { botToken: 'xoxb-from-store-0000000000' };
+        queries.push(q as Q);
+        return answer(q as Q);
       },
     },
   });
+  return { app, queries };
+}
+
+test('installation store: authorize gets the team and enterprise of the payload; its token is in context', async () => {
+  const { app, queries } = appWithStore<unknown>(() => ({ botToken: 'xoxb-from-store-0000000000' }));
   let token: string | undefined = '';
   app.command('/echo', async ({ context }) => void (token = context.botToken));
   const data = command('/echo');
@@ -423,15 +429,8 @@ test('installation store: authorize gets the team and enterprise of the payload;
 });
 
 test('app_uninstalled and tokens_revoked run without authorize (as Bolt), so a deleted installation does not fail them; other events still authorize', async () => {
-  const queries: unknown[] = [];
-  const app = new App({
-    logger: createLogger({ name: 't', level: 'silent' }),
-    installationStore: {
-      authorize: async (q) => {
-        queries.push(q);
-        throw new FrameworkError('ERR_AUTHORIZE_FAILED', `no installation for team ${String(q.teamId)}`);
-      },
-    },
+  const { app, queries } = appWithStore<{ teamId?: string }>((q) => {
+    throw new FrameworkError('ERR_AUTHORIZE_FAILED', `no installation for team ${String(q.teamId)}`);
   });
   const ran: Array<{ type: string; teamId: string | undefined; botToken: string | undefined }> = [];
   app.event(/^(app_uninstalled|tokens_revoked|app_mention)$/, async ({ event, context }) => void ran.push({ type: event.type, teamId: context.teamId, botToken: context.botToken }));
@@ -449,16 +448,9 @@ test('app_uninstalled and tokens_revoked run without authorize (as Bolt), so a d
 });
 
 test("view payloads are authorized for view.app_installed_team_id when present (a Slack Connect modal), else team.id, as Bolt does", async () => {
-  const queries: Array<{ teamId?: string }> = [];
-  const app = new App({
-    logger: createLogger({ name: 't', level: 'silent' }),
-    installationStore: {
-      authorize: async (q) => {
-        queries.push(q);
-        if (q.teamId !== 'T0000001') throw new FrameworkError('ERR_AUTHORIZE_FAILED', `no installation for team ${String(q.teamId)}`);
-        return { botToken: 'xoxb-from-store-0000000000' };
-      },
-    },
+  const { app, queries } = appWithStore<{ teamId?: string }>((q) => {
+    if (q.teamId !== 'T0000001') throw new FrameworkError('ERR_AUTHORIZE_FAILED', `no installation for team ${String(q.teamId)}`);
+    return { botToken: 'xoxb-from-store-0000000000' };
   });
   const teams: Array<string | undefined> = [];
   app.view('modal', async ({ ack, context }) => {

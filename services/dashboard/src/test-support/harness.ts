@@ -154,32 +154,24 @@ export function commandJobData(envelopeId: string): SlackJobData {
  * the queue are in the failed set, then closes it. Jobs added with `attempts: 1` fail at once.
  */
 export async function failJobs(t: TestDashboard, queue: QueueName, count: number, reason: (job: Job) => string = () => 'handler failed'): Promise<void> {
-  const connection = new Redis(t.redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
-  const worker = new Worker(
-    queue,
-    async (job) => {
-      throw new Error(reason(job));
-    },
-    { connection, prefix: bullPrefix(t.prefix), concurrency: 4 },
-  );
-  worker.on('error', () => undefined);
-  try {
-    await waitFor(async () => (await t.queues[queue].getJobCountByTypes('failed')) >= count, { timeoutMs: 10000, message: `${count} failed jobs in ${queue}` });
-  } finally {
-    await worker.close();
-    connection.disconnect();
-  }
+  await runJobsUntil(t, queue, 'failed', count, async (job) => {
+    throw new Error(reason(job));
+  });
 }
 
 /** Runs a real BullMQ Worker on `queue` that completes every job until `count` jobs of the queue are completed, then closes it. */
 export async function completeJobs(t: TestDashboard, queue: QueueName, count: number): Promise<void> {
+  await runJobsUntil(t, queue, 'completed', count, async () => 'done');
+}
+
+/** A real BullMQ Worker on `queue` running `processor` until the queue holds `count` jobs in `state`. */
+async function runJobsUntil(t: TestDashboard, queue: QueueName, state: 'failed' | 'completed', count: number, processor: (job: Job) => Promise<unknown>): Promise<void> {
   const connection = new Redis(t.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const worker = new Worker(queue, async () => 'done', { connection, prefix: bullPrefix(t.prefix), concurrency: 4 });
+  const worker = new Worker(queue, processor, { connection, prefix: bullPrefix(t.prefix), concurrency: 4 });
   worker.on('error', () => undefined);
   try {
-    await waitFor(async () => (await t.queues[queue].getJobCountByTypes('completed')) >= count, { timeoutMs: 10000, message: `${count} completed jobs in ${queue}` });
+    await waitFor(async () => (await t.queues[queue].getJobCountByTypes(state)) >= count, { timeoutMs: 10000, message: `${count} ${state} jobs in ${queue}` });
   } finally {
     await worker.close();
     connection.disconnect();
