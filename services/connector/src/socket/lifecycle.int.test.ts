@@ -200,7 +200,11 @@ test('invalid_auth: fatal at once, a clear log line, no retries, readyz 503', { 
   assert.match(String(fatal.msg), /SLACK_APP_TOKEN \(invalid_auth\)/);
   assert.ok(!harness.logs.raw.some((l) => l.includes(TEST_APP_TOKEN)));
   await waitFor(() => harness.connector.slots.status().every((s) => s.state === 'auth_failed'), { message: 'both slots halted' });
-  await staysAt(() => openCalls(harness), 2, 1500);
+  // One call per slot at most: the second slot may be halted by the first one's answer before it
+  // calls (a loaded machine), never after a retry.
+  const calls = openCalls(harness);
+  assert.ok(calls >= 1 && calls <= 2, `apps.connections.open called ${calls} times`);
+  await staysAt(() => openCalls(harness), calls, 1500);
   const ready = await readyz(harness);
   assert.equal(ready.status, 503);
   assert.equal(ready.body.halted, 'auth_failed');
