@@ -50,8 +50,9 @@ export const connectorConfigSchema = z.object({
   /** Interface the ops server binds. Tests and single-host setups use 127.0.0.1. */
   METRICS_HOST: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).default('0.0.0.0')),
   /**
-   * Sockets (connection slots) this process holds. Slack allows 10 per app including refresh
-   * overlap (each make-before-break briefly adds one), hence at most 9.
+   * Connection slots of the app, shared by every connector replica (each slot is one socket,
+   * owned by one replica through its lease). Slack allows 10 sockets per app including refresh and
+   * handover overlap (each make-before-break briefly adds one), hence at most 9.
    */
   SLACK_CONNECTIONS: env.int({ min: 1, max: 9, default: 2 }),
   /** Frames above this are rejected (logged, counted) without being parsed; the socket stays up. */
