@@ -10,6 +10,7 @@ import type { Counter } from '@socketworks/runtime';
 import type { DashboardAuthConfig } from '../config';
 import { DashboardError } from '../errors';
 import { clientKey, LoginThrottle } from './login-throttle';
+import { SampledWarning } from './sampled-log';
 
 export const REALM = 'Socketworks';
 
@@ -45,19 +46,10 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     (c): c is string => c !== undefined,
   );
   const logIntervalMs = options.logIntervalMs ?? 10000;
-  let lastLogAt = 0;
-  let unlogged = 0;
-  let lastThrottleLogAt = 0;
-  let unloggedRefusals = 0;
-  const logThrottled = (fields: Record<string, unknown>, refused: boolean) => {
-    if (refused) unloggedRefusals += 1;
-    const now = Date.now();
-    if (now - lastThrottleLogAt < logIntervalMs) return;
-    // Never the header: a refused attempt may carry the right password.
-    logger.warn({ ...fields, refused: unloggedRefusals }, 'login throttled: too many failed logins from this address');
-    lastThrottleLogAt = now;
-    unloggedRefusals = 0;
-  };
+  // Never the header in either line: it carries the (wrong, but maybe nearly right) secret, and a
+  // refused attempt may carry the right password.
+  const failedLog = new SampledWarning(logger, 'authentication failed', 'failures', logIntervalMs);
+  const throttledLog = new SampledWarning(logger, 'login throttled: too many failed logins from this address', 'refused', logIntervalMs);
 
   return (req, res, next) => {
     if (auth.open) {
@@ -71,7 +63,7 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       // too, or the one answer that is not a 429 would tell the attacker which guess was right.
       const retryAfterSeconds = Math.ceil(refusedForMs / 1000);
       refusals.inc({ reason: 'throttled' });
-      logThrottled({ remote_address: req.socket.remoteAddress, path: req.path, retry_after_seconds: retryAfterSeconds }, true);
+      throttledLog.warn({ remote_address: req.socket.remoteAddress, path: req.path, retry_after_seconds: retryAfterSeconds });
       res.setHeader('Retry-After', String(retryAfterSeconds));
       return next(
         new DashboardError(
@@ -111,17 +103,10 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     if (header !== '') {
       const failure = throttle.fail(address);
       if (failure.backoffMs > 0) {
-        logThrottled({ remote_address: req.socket.remoteAddress, failures: failure.failures, retry_after_seconds: Math.ceil(failure.backoffMs / 1000) }, false);
+        throttledLog.warn({ remote_address: req.socket.remoteAddress, failures: failure.failures, retry_after_seconds: Math.ceil(failure.backoffMs / 1000) }, false);
       }
     }
-    unlogged += 1;
-    const now = Date.now();
-    if (now - lastLogAt >= logIntervalMs) {
-      // Never the header itself: it carries the (wrong, but maybe nearly right) secret.
-      logger.warn({ scheme: label, path: req.path, remote_address: req.socket.remoteAddress, failures: unlogged }, 'authentication failed');
-      lastLogAt = now;
-      unlogged = 0;
-    }
+    failedLog.warn({ scheme: label, path: req.path, remote_address: req.socket.remoteAddress });
     res.setHeader('WWW-Authenticate', challenges);
     res.status(401).type('text/plain').send('Authentication required.\n');
   };

@@ -7,6 +7,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { describeError, type Counter } from '@socketworks/runtime';
 import { DashboardError, httpStatusFor } from '../errors';
+import { SampledWarning } from './sampled-log';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -69,19 +70,11 @@ export function loopbackHostHeader(host: string | undefined): string | undefined
  * (`ssh -L 8080:127.0.0.1:3030`) sends its own, and it proves nothing about who is asking.
  */
 export function loopbackHostOnly(options: { refusals: Counter<'reason'>; logger: Logger; logIntervalMs?: number }): RequestHandler {
-  const logIntervalMs = options.logIntervalMs ?? 10000;
-  let lastLogAt = 0;
-  let unlogged = 0;
+  const refusedLog = new SampledWarning(options.logger, 'request refused: Host is not loopback (DASHBOARD_OPEN; DNS rebinding?)', 'refused', options.logIntervalMs ?? 10000);
   return (req, _res, next) => {
     if (loopbackHostHeader(req.headers.host) !== undefined) return next();
     options.refusals.inc({ reason: 'host' });
-    unlogged += 1;
-    const now = Date.now();
-    if (now - lastLogAt >= logIntervalMs) {
-      options.logger.warn({ host: String(req.headers.host).slice(0, 100), path: req.path, refused: unlogged }, 'request refused: Host is not loopback (DASHBOARD_OPEN; DNS rebinding?)');
-      lastLogAt = now;
-      unlogged = 0;
-    }
+    refusedLog.warn({ host: String(req.headers.host).slice(0, 100), path: req.path });
     next(
       new DashboardError(
         'ERR_DASHBOARD_HOST_REFUSED',
