@@ -12,7 +12,8 @@ export const REDACTED = '[redacted]';
  * that holds a secret somewhere inside is copied, and everything else is shared with the input
  * (no copy of a large event for the sake of one top-level `token`). Plain JSON in, plain JSON out.
  * Recursive: the input's nesting must be bounded, as `parseFrame` ensures for socket frames
- * (`DEFAULT_MAX_FRAME_DEPTH`); a payload nested thousands deep would overflow the stack.
+ * (`DEFAULT_MAX_FRAME_DEPTH`) and the connector's HTTP receiver for request bodies (`nestingExceeds`);
+ * a payload nested thousands deep would overflow the stack.
  */
 export function scrubPayload<T extends Record<string, unknown>>(payload: T): T {
   return scrub(payload) as T;
