@@ -84,7 +84,11 @@ afterEach(async () => {
   slack = undefined;
 });
 
-async function startRunner(onSocket: (peer: ServerSocket, n: number) => void, fetchStub?: typeof fetch): Promise<{ slack: FakeSlack; runner: SlotRunner }> {
+async function startRunner(
+  onSocket: (peer: ServerSocket, n: number) => void,
+  fetchStub?: typeof fetch,
+  { start = true }: { start?: boolean } = {},
+): Promise<{ slack: FakeSlack; runner: SlotRunner }> {
   slack = new FakeSlack(onSocket);
   await slack.listen();
   logs = captureLogs({ level: 'debug' });
@@ -101,7 +105,7 @@ async function startRunner(onSocket: (peer: ServerSocket, n: number) => void, fe
     heldSockets: () => ({ open: 0, connecting: 0 }),
     ...(fetchStub ? { fetch: fetchStub } : {}),
   });
-  runner.start();
+  if (start) runner.start();
   return { slack, runner };
 }
 
@@ -167,4 +171,16 @@ test('stop({ immediate }) while apps.connections.open is answering: no socket is
   await stopped;
   assert.equal(slack.peers.length, 0, 'no socket was opened');
   assert.equal(runner.state, 'idle');
+});
+
+test('halted before it started (another slot met invalid_auth first): the slot reports auth_failed and start() opens nothing', { timeout: 15000 }, async () => {
+  const { slack, runner } = await startRunner((ws) => ws.send(HELLO), undefined, { start: false });
+  assert.equal(runner.state, 'idle');
+  runner.halt('auth_failed');
+  assert.equal(runner.state, 'auth_failed');
+  runner.start();
+  await staysAt(() => slack.opens, 0, 500);
+  assert.equal(runner.state, 'auth_failed');
+  await runner.stop();
+  assert.equal(runner.state, 'auth_failed', 'stopping keeps the reason');
 });

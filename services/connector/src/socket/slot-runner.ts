@@ -225,7 +225,8 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
    * serving under `auth_failed` (they work until Slack closes them); under `link_disabled` they close.
    */
   halt(reason: 'auth_failed' | 'link_disabled'): void {
-    if (this._state !== 'running') return;
+    // An idle slot (its lease not yet won) is halted too: it reports the reason and never starts.
+    if (this._state !== 'running' && this._state !== 'idle') return;
     this._state = reason;
     this.cancelPendingWork();
     if (reason === 'link_disabled') this.closeAll();
