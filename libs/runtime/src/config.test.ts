@@ -49,6 +49,13 @@ test('errors name the variable and the problem, never the value', () => {
   assert.equal(err.code, 'ERR_CONFIG_INVALID');
 });
 
+test('booleans: true/false, 1/0, yes/no in any case, spaces ignored; blank is the default; anything else is an error', () => {
+  const flag = (FLAG: string) => loadConfig(schema, { SLACK_APP_TOKEN: 'xapp-1-abcdef', FLAG }).FLAG;
+  for (const yes of ['true', 'TRUE', 'True', ' yes ', 'YES', '1']) assert.equal(flag(yes), true, yes);
+  for (const no of ['false', 'FALSE', 'No', '0', ' ']) assert.equal(flag(no), false, no);
+  assert.match(problems({ SLACK_APP_TOKEN: 'xapp-1-abcdef', FLAG: 'on' }).message, /FLAG must be one of: true, false, 1, 0, yes, no/);
+});
+
 test('a missing required variable says it is required', () => {
   const err = problems({});
   assert.deepEqual(err.problems, [{ variable: 'SLACK_APP_TOKEN', problem: 'is required' }]);

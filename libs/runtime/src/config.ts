@@ -90,9 +90,10 @@ export const env = {
     return z.preprocess(unsetIfBlank, opts.default === undefined ? digits : digits.default(String(opts.default)));
   },
   port: (defaultPort: number) => env.int({ min: 0, max: 65535, default: defaultPort }),
+  /** true/false, 1/0, yes/no in any case ("TRUE", "Yes"), spaces around ignored; blank is unset. */
   bool: (defaultValue: boolean) =>
     z.preprocess(
-      unsetIfEmpty,
+      (v) => (typeof v === 'string' ? unsetIfEmpty(v.trim().toLowerCase()) : v),
       z
         .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
         .default(defaultValue ? 'true' : 'false')
