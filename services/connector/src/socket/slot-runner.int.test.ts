@@ -9,7 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { createMetricsRegistry } from '@socketworks/runtime';
 import { waitFor } from '@socketworks/testing';
-import type { EnvelopeIngestor } from '../ingest/envelope-ingestor';
+import type { Envelope } from '@socketworks/protocol';
+import type { EnvelopeIngestor, EnvelopeSource } from '../ingest/envelope-ingestor';
 import { createConnectorMetrics } from '../metrics';
 import { captureLogs, type LogCapture } from '../test-support/log-capture';
 import { DEFAULT_SLOT_TIMINGS, SlotRunner } from './slot-runner';
@@ -65,6 +66,9 @@ class FakeSlack {
   }
 }
 
+const envelope = (id: string) =>
+  JSON.stringify({ envelope_id: id, type: 'events_api', accepts_response_payload: false, retry_attempt: 0, retry_reason: '', payload: { event_id: `Ev${id}`, event: { type: 'app_mention' } } });
+
 /** Writes the frames in one TCP write, so the client reads them in one chunk. */
 function sendTogether(ws: ServerSocket, frames: string[]): void {
   const tcp = (ws as unknown as { _socket: Socket })._socket;
@@ -92,7 +96,9 @@ async function startRunner(
   slack = new FakeSlack(onSocket);
   await slack.listen();
   logs = captureLogs({ level: 'debug' });
-  const ingestor = Object.assign(new EventEmitter(), { saturated: false, ingest: () => Promise.resolve('acked') }) as unknown as EnvelopeIngestor;
+  // Acks every envelope at once on the socket that delivered it (what the real ingestor does once the job is in Redis).
+  const ingest = (envelope: Envelope, source: EnvelopeSource) => source.ack(envelope.envelope_id).then(() => 'acked' as const);
+  const ingestor = Object.assign(new EventEmitter(), { saturated: false, ingest }) as unknown as EnvelopeIngestor;
   runner = new SlotRunner({
     slot: 0,
     apiUrl: slack.apiUrl,
@@ -183,4 +189,31 @@ test('halted before it started (another slot met invalid_auth first): the slot r
   assert.equal(runner.state, 'auth_failed');
   await runner.stop();
   assert.equal(runner.state, 'auth_failed', 'stopping keeps the reason');
+});
+
+test('after a warning, envelopes Slack still sends on the old socket are acked there while the replacement serves; nothing else opens', { timeout: 15000 }, async () => {
+  const acks: Array<{ peer: number; envelopeId: string }> = [];
+  const { slack, runner } = await startRunner((ws, n) => {
+    ws.on('message', (data) => acks.push({ peer: n, envelopeId: (JSON.parse(String(data)) as { envelope_id: string }).envelope_id }));
+    ws.send(HELLO);
+  });
+  await waitFor(() => runner.connected, { message: 'the first socket serving' });
+  const [old] = slack.peers as [PeerSocket];
+  old.ws.send(disconnect('warning'));
+  await waitFor(() => slack.peers.length === 2 && runner.connected && runner.connectionId !== undefined && slack.opens === 2, { message: 'the replacement serving' });
+  // Slack closes a warned socket ~10 s later and may deliver on it until then (PROTOCOL.md §3.2).
+  old.ws.send(envelope('late-1'));
+  slack.peers[1]!.ws.send(envelope('new-1'));
+  old.ws.send(envelope('late-2'));
+  await waitFor(() => acks.length === 3, { message: 'three acks' });
+  assert.deepEqual(
+    acks.map((a) => `${a.envelopeId}@${a.peer}`).sort(),
+    ['late-1@0', 'late-2@0', 'new-1@1'],
+    'each envelope acked on the socket that delivered it',
+  );
+  assert.equal(old.closedAt, undefined, 'the warned socket was not closed by us before Slack closes it');
+  old.ws.close(1000);
+  await waitFor(() => old.closedAt !== undefined, { message: 'the old socket closed' });
+  await staysAt(() => slack.opens, 2, 500);
+  assert.equal(runner.connected, true);
 });
