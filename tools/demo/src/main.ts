@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     say('Ack latency seen by the simulator (envelope sent → ack received):');
     const kinds = ['app_mention', '/echo', 'block_actions'];
     injected.forEach((result, i) => say(`  ${kinds[i]!.padEnd(14)} ${latency(result.envelopeId)}`));
+    say("  (the first envelopes after a cold start; /echo's ack waits for the listener's ack() in the worker: the sync lane)");
     say();
     if (once) {
       await stopAll();
