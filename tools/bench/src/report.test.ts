@@ -43,6 +43,9 @@ test('the report starts with the machine, the command, the date and the run coun
   assert.match(head, /\| Command \| `npm run bench -- --quick` \|/);
   assert.match(head, /\| Date \| 2026-01-01T00:00:00\.000Z \(wall time 1 min 40 s\) \|/);
   assert.match(head, /\| Runs \| 1 /);
+  assert.match(head, /\| Quick run \| loads of 1–5\.5 s after 0\.5 s of warm-up: .* quote figures from `npm run bench` \|/);
+  const full = renderMarkdown({ ...withTargets(), quick: false }, []).split('\n## ')[0]!;
+  assert.doesNotMatch(full, /Quick run/);
 });
 
 test('the side-by-side table has a row per scenario and system, with the counts and latencies', () => {

@@ -108,6 +108,12 @@ function workerQueuesNote(queues: string | undefined): string {
   return ` with ${given} (given with --worker-queues: the comparison scenarios and saturation; worker scaling keeps the worker's default)`;
 }
 
+/** What a `--quick` report's latencies are good for (tools/bench/README.md gives a measured pair). */
+const QUICK_CAVEAT =
+  'loads of 1–5.5 s after 0.5 s of warm-up: the first seconds of a load, while the workers and queues go from idle to busy, ' +
+  "weigh far more than in a full run's 10 s loads, so latencies come out higher than a full run's on the same machine. " +
+  'Compare the systems within this run; quote figures from `npm run bench`';
+
 function header(r: BenchResult): string {
   const m = r.machine;
   const shared =
@@ -128,6 +134,7 @@ function header(r: BenchResult): string {
         ['Command', `\`${r.command}\``],
         ['Date', `${r.startedAt} (wall time ${duration(r.wallMs)})`],
         ['Runs', runsText(r.runCount)],
+        ...(r.quick ? [['Quick run', QUICK_CAVEAT]] : []),
         ['Other load', `${shared}; 1-minute load average at start ${m.loadAverageAtStart}`],
       ],
     ),
