@@ -1,6 +1,6 @@
-// Redis for tests is always real: REDIS_URL when set (CI starts redis-server), otherwise a
-// container from testcontainers. Fault tests start their own redis-server on a spare port so the
-// shared one stays up.
+// Redis for tests is always real: REDIS_URL when set (CI sets it), else a Redis answering on
+// 127.0.0.1:6379 (the README's default), else a container from testcontainers. Fault tests start
+// their own redis-server on a spare port so the shared one stays up.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,16 +10,45 @@ import { Redis } from 'ioredis';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
-let containerUrl: Promise<string> | undefined;
+/** Where `npm test` looks for a Redis when REDIS_URL is not set. */
+export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
+let resolved: Promise<string> | undefined;
 
 export async function getTestRedisUrl(): Promise<string> {
-  if (process.env.REDIS_URL) return process.env.REDIS_URL;
-  containerUrl ??= startContainer();
-  return containerUrl;
+  resolved ??= resolveTestRedisUrl({ env: process.env, defaultUrl: DEFAULT_TEST_REDIS_URL, startContainer });
+  return resolved;
+}
+
+export interface TestRedisSources {
+  env: Readonly<Record<string, string | undefined>>;
+  defaultUrl: string;
+  startContainer: () => Promise<string>;
+}
+
+/** REDIS_URL, else `defaultUrl` if a Redis answers there, else a container. */
+export async function resolveTestRedisUrl(sources: TestRedisSources): Promise<string> {
+  if (sources.env.REDIS_URL) return sources.env.REDIS_URL;
+  if (await answersPing(sources.defaultUrl)) return sources.defaultUrl;
+  return sources.startContainer();
+}
+
+/** Whether a Redis at `url` answers PING within a second (no retries). */
+async function answersPing(url: string): Promise<boolean> {
+  const probe = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
 }
 
 async function startContainer(): Promise<string> {
-  // Loaded only when needed: people with Docker and no REDIS_URL.
+  // Loaded only when needed: people with Docker and no Redis of their own.
   const { GenericContainer } = await import('testcontainers');
   try {
     const container = await new GenericContainer('redis:7-alpine')
@@ -28,7 +57,10 @@ async function startContainer(): Promise<string> {
       .start();
     return `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
   } catch (err) {
-    throw new Error('REDIS_URL is not set and no Redis container could be started: set REDIS_URL (e.g. redis://127.0.0.1:6379) or start Docker', { cause: err });
+    throw new Error(
+      `REDIS_URL is not set, no Redis answers on ${DEFAULT_TEST_REDIS_URL} and no Redis container could be started: start redis-server, set REDIS_URL or start Docker`,
+      { cause: err },
+    );
   }
 }
 
@@ -74,16 +106,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--maxmemory-policy', 'noeviction'], {
       stdio: 'ignore',
     });
-    await waitFor(async () => {
-      const probe = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, { timeoutMs: 10000, message: `redis-server on port ${port}` });
+    await waitFor(() => answersPing(`redis://127.0.0.1:${port}`), { timeoutMs: 10000, message: `redis-server on port ${port}` });
   };
   const stop = async () => {
     if (!child || child.exitCode !== null) return;

@@ -4,7 +4,8 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { spawnService, startPrivateRedis, waitFor } from './index';
+import { resolveTestRedisUrl, spawnService, startPrivateRedis, waitFor } from './index';
+import { freePort } from './ports';
 
 test('waitFor returns the first truthy value and times out with the reason', async () => {
   let n = 0;
@@ -42,6 +43,25 @@ test('a private redis-server stops and starts on the same port', async () => {
     assert.equal(await waitFor(() => client.ping().catch(() => undefined)), 'PONG');
   } finally {
     client.disconnect();
+    await redis.stop();
+  }
+});
+
+test("the tests' Redis: REDIS_URL when set, else the default URL when a Redis answers there, else a container", async () => {
+  const redis = await startPrivateRedis();
+  let containers = 0;
+  const startContainer = () => {
+    containers += 1;
+    return Promise.resolve('redis://container:6379');
+  };
+  try {
+    assert.equal(await resolveTestRedisUrl({ env: { REDIS_URL: 'redis://given:1' }, defaultUrl: redis.url, startContainer }), 'redis://given:1');
+    assert.equal(await resolveTestRedisUrl({ env: {}, defaultUrl: redis.url, startContainer }), redis.url);
+    assert.equal(containers, 0);
+    const nobody = `redis://127.0.0.1:${await freePort()}`;
+    assert.equal(await resolveTestRedisUrl({ env: { REDIS_URL: '' }, defaultUrl: nobody, startContainer }), 'redis://container:6379');
+    assert.equal(containers, 1);
+  } finally {
     await redis.stop();
   }
 });
