@@ -46,12 +46,21 @@ export class MessageStore {
       this.#byChannel.set(stored.channel, list);
     }
     list.push(stored);
-    if (list.length > this.maxPerChannel) list.splice(0, list.length - this.maxPerChannel);
+    // Trimmed a quarter at a time: cutting the oldest one off a full list on every post moved the
+    // whole list each time (~50 µs per post at 10,000, the simulator's busiest path in the
+    // benchmark). Reads see the newest maxPerChannel only (#kept), so the cap stays exact.
+    if (list.length > this.maxPerChannel + Math.max(1, Math.floor(this.maxPerChannel / 4))) list.splice(0, list.length - this.maxPerChannel);
+  }
+
+  /** The channel's messages within the cap, oldest first. */
+  #kept(channel: string): StoredMessage[] {
+    const list = this.#byChannel.get(channel) ?? [];
+    return list.length > this.maxPerChannel ? list.slice(list.length - this.maxPerChannel) : list;
   }
 
   /** Replaces a stored message's text/blocks (chat.update); false if it is not stored. */
   update(channel: string, ts: string, changes: Args): boolean {
-    const found = this.#byChannel.get(channel)?.find((m) => m.ts === ts);
+    const found = this.#kept(channel).find((m) => m.ts === ts);
     if (!found) return false;
     Object.assign(found.message, changes);
     return true;
@@ -59,7 +68,7 @@ export class MessageStore {
 
   /** conversations.history: top-level messages (not thread replies), newest first. */
   history(channel: string, options: ReadOptions): Page {
-    const all = this.#byChannel.get(channel) ?? [];
+    const all = this.#kept(channel);
     const topLevel = all.filter((m) => !m.threadTs || m.threadTs === m.ts);
     const inRange = within(topLevel, options).reverse();
     return this.#page(all, inRange, options);
@@ -67,7 +76,7 @@ export class MessageStore {
 
   /** conversations.replies: the thread under `ts`, oldest first; undefined when there is none. */
   replies(channel: string, ts: string, options: ReadOptions): Page | undefined {
-    const all = this.#byChannel.get(channel) ?? [];
+    const all = this.#kept(channel);
     const parent = all.find((m) => m.ts === ts);
     if (parent?.threadTs && parent.threadTs !== parent.ts) {
       // `ts` names a reply: Slack answers with that message alone.
