@@ -193,10 +193,18 @@ const CASES: Record<string, { by?: string; cases: Case[] }> = {
       { series: { 'socketworks_dashboard_redis_up{pod="d1"}': '1x4' }, at: '3m', fires: [] },
     ],
   },
+  SocketworksDashboardLoginsThrottled: {
+    cases: [
+      { series: { 'socketworks_dashboard_refusals_total{reason="throttled"}': '0 0 0 4 9 9 9' }, at: '6m', fires: ['{}'] },
+      // Refusals of other kinds, and throttling that ended more than 10 minutes ago: quiet.
+      { series: { 'socketworks_dashboard_refusals_total{reason="route"}': '0+5x20', 'socketworks_dashboard_refusals_total{reason="throttled"}': '0 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3' }, at: '14m', fires: [] },
+    ],
+  },
 };
 
 test('each alert fires on the data it is about and stays quiet on healthy data (promtool test rules)', () => {
   for (const rule of rules) assert.ok(CASES[rule.alert!], `${rule.alert} has promtool cases here`);
+  for (const name of Object.keys(CASES)) assert.ok(rules.some((r) => r.alert === name), `the cases of ${name} have a rule in alerts.yml`);
   const tests = rules.flatMap((rule) => {
     const spec = CASES[rule.alert!]!;
     const expr = `count${spec.by ? ` by (${spec.by})` : ''} (${rule.expr})`;
