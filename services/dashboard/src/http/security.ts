@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { describeError, type Counter } from '@socketworks/runtime';
+import { isLoopbackHost } from '../config';
 import { DashboardError, httpStatusFor } from '../errors';
 import { SampledWarning } from './sampled-log';
 
@@ -58,8 +59,8 @@ export function loopbackHostHeader(host: string | undefined): string | undefined
   const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.toLowerCase());
   if (!match) return undefined;
   const name = match[1]!;
-  if (name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) return name;
-  return undefined;
+  // The same names DASHBOARD_HOST may be for DASHBOARD_OPEN (an IPv6 one only in brackets here).
+  return isLoopbackHost(name) ? name : undefined;
 }
 
 /**
