@@ -10,6 +10,7 @@ import type { SocketInfo } from './types';
 export interface SocketHubOptions {
   appId: string;
   maxSockets: number;
+  helloDelayMs: number;
   refreshGraceMs: number;
   warningGraceMs: number;
   serverPingIntervalMs: number;
@@ -93,7 +94,23 @@ export class SocketHub {
       this.closeNow(socket, 'too_many_websockets');
       return;
     }
-    ws.send(
+    if (this.options.helloDelayMs > 0) {
+      // It counts against the cap from now (it is in `live`), as a socket Slack accepted does.
+      this.listener.onOpen({ ...socket.info });
+      setTimeout(() => {
+        if (socket.info.state !== 'open' || !socket.writable) return;
+        this.sendHello(socket);
+        this.listener.onReady(socket);
+      }, this.options.helloDelayMs).unref();
+      return;
+    }
+    this.sendHello(socket);
+    this.listener.onOpen({ ...socket.info });
+    this.listener.onReady(socket);
+  }
+
+  private sendHello(socket: SimSocket): void {
+    socket.ws.send(
       JSON.stringify({
         type: 'hello',
         num_connections: this.live.length,
@@ -103,9 +120,7 @@ export class SocketHub {
     );
     socket.info.helloAt = nowMs();
     this.ready.push(socket);
-    log.debug({ connection_id: socket.id, num_connections: this.live.length }, 'socket open');
-    this.listener.onOpen({ ...socket.info });
-    this.listener.onReady(socket);
+    this.options.logger.debug({ connection_id: socket.id, num_connections: this.live.length }, 'socket open');
   }
 
   /** Next socket round-robin among those taking envelopes; undefined when there is none. */

@@ -271,6 +271,30 @@ test('the socket over maxSockets gets too_many_websockets and is closed', async 
   await waitFor(() => sim.deliveries()[0]!.sentAt !== null, { intervalMs: 5 });
 });
 
+test('helloDelayMs: hello comes that long after the upgrade, and a socket waiting for it counts against maxSockets', async (t) => {
+  const sim = await startSim(t, { helloDelayMs: 300, maxSockets: 1 });
+  const started = performance.now();
+  const first = await openSocket(t, sim);
+  const waitedMs = performance.now() - started;
+  assert.equal(first.frames[0]!.type, 'hello');
+  assert.ok(waitedMs >= 290, `hello after ${waitedMs.toFixed(0)} ms`);
+  const info = sim.sockets()[0]!;
+  assert.ok(info.helloAt! - info.openedAt >= 290, 'helloAt is when hello was sent');
+  // A second socket opened while the first waits for its hello is over the cap.
+  const sim2 = await startSim(t, { helloDelayMs: 300, maxSockets: 1 });
+  const waiting = new WebSocket(await connectionUrl(sim2));
+  t.after(() => waiting.terminate());
+  await once(waiting, 'open');
+  const refused = await openSocket(t, sim2);
+  assert.equal(refused.frames[0]!.type, 'disconnect');
+  assert.equal(refused.frames[0]!.reason, 'too_many_websockets');
+  // Envelopes wait for a hello: none goes to a socket before it.
+  sim2.inject(mention());
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(sim2.deliveries()[0]!.sentAt, null, 'not sent before hello');
+  await waitFor(() => sim2.deliveries()[0]!.sentAt !== null, { intervalMs: 5, message: 'sent after hello' });
+});
+
 test('socket tickets are single use; unknown tickets get HTTP 401', async (t) => {
   const sim = await startSim(t);
   const url = await connectionUrl(sim);

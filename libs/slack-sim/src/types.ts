@@ -30,6 +30,11 @@ export interface SlackSimOptions {
   maxRedeliveries?: number;
   /** Open sockets allowed for the app; one more gets `too_many_websockets`. @defaultValue 10 */
   maxSockets?: number;
+  /**
+   * Between a socket's upgrade and its `hello`: Slack's is a WAN round trip or more, during which
+   * the new socket already counts against `maxSockets`. @defaultValue 0 (hello at once)
+   */
+  helloDelayMs?: number;
   /** After `disconnect refresh_requested` the socket gets no new envelopes and is closed after this. @defaultValue 3000 */
   refreshGraceMs?: number;
   /** Same for `disconnect warning` (Slack: "about 10 seconds before"). @defaultValue 10000 */
