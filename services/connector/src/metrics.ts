@@ -36,6 +36,8 @@ export interface ConnectorMetrics {
   slotsHeld: Gauge;
   /** Envelopes whose enqueue succeeded but whose ack was refused because the slot's lease was not valid. */
   fencedAcks: Counter;
+  /** Handover requests this replica could not take on yet: one more socket would go over Slack's cap. */
+  takeoversDeferred: Counter;
   /** Cross-socket acks: `requested` (this replica asked another), `written` (answered for another), `failed` (no answer in time). */
   forwardedAcks: Counter<'role'>;
   /** Sockets the whole deployment reports (all live replicas), read at the latest hello. */
@@ -181,6 +183,11 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
     fencedAcks: new Counter({
       name: 'socketworks_connector_fenced_acks_total',
       help: 'Envelopes enqueued but not acked because the slot lease was no longer valid (Slack redelivers events).',
+      registers,
+    }),
+    takeoversDeferred: new Counter({
+      name: 'socketworks_connector_takeovers_deferred_total',
+      help: "Handover requests this replica left for a later try because one more socket would have taken the app over Slack's 10-socket cap (the sockets every replica reports, including old ones still closing, plus takeovers under way).",
       registers,
     }),
     forwardedAcks: new Counter({

@@ -31,8 +31,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ',' .. (now + tonumber(ARGV[3])))
 return 1`;
 
-/** Sums the socket reports that have not expired, forgetting the expired ones. KEYS: sockets. */
-const SUM = `
+/**
+ * Lua: `open`, `connecting` = the socket reports in KEYS[1] that have not expired (Redis's clock),
+ * forgetting the expired ones. A fragment of the scripts below.
+ */
+const SUM_REPORTS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local entries = redis.call('HGETALL', KEYS[1])
@@ -45,8 +48,28 @@ for i = 1, #entries, 2 do
   else
     redis.call('HDEL', KEYS[1], entries[i])
   end
-end
+end`;
+
+/** Sums the socket reports that have not expired. KEYS: sockets. */
+const SUM = `${SUM_REPORTS}
 return { open, connecting }`;
+
+/**
+ * Takes on a handover request (SET NX of its claim key) only while the app stays within Slack's
+ * socket cap: every socket the replicas report (open, connecting, or closing after a handover)
+ * plus one per takeover already claimed (its socket may not be reported yet), plus this one. A
+ * claimed takeover whose socket is already reported counts twice: too careful for a moment, never
+ * over the cap. KEYS: sockets, the claim key to set, then every slot's claim key; ARGV: replica,
+ * PX, cap. Returns { 1 claimed | 0 claimed by another | -1 no room, sockets, claims }.
+ */
+const CLAIM = `${SUM_REPORTS}
+local claims = 0
+for i = 3, #KEYS do claims = claims + redis.call('EXISTS', KEYS[i]) end
+local sockets = open + connecting
+if redis.call('EXISTS', KEYS[2]) == 1 then return { 0, sockets, claims } end
+if sockets + claims + 1 > tonumber(ARGV[3]) then return { -1, sockets, claims } end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return { 1, sockets, claims }`;
 
 /** Deletes a key only while it still holds the given value (our claim, our handover request). */
 const DELETE_IF = `
@@ -83,6 +106,16 @@ export interface SocketCount {
   open: number;
   connecting: number;
 }
+
+export interface ClaimResult {
+  /** `claimed`: ours to take over; `taken`: another replica claimed it; `no_room`: not now (the cap). */
+  outcome: 'claimed' | 'taken' | 'no_room';
+  /** Sockets the replicas report, and takeovers claimed, when the script ran. */
+  sockets: number;
+  claims: number;
+}
+
+const CLAIM_OUTCOMES = { 1: 'claimed', 0: 'taken', [-1]: 'no_room' } as const;
 
 export class DeploymentState {
   constructor(
@@ -126,6 +159,17 @@ export class DeploymentState {
   /** Takes this replica's socket report out (the process is leaving with every socket closed). */
   async forget(): Promise<void> {
     await this.redis.hdel(this.keys.sockets, this.replicaId);
+  }
+
+  /**
+   * Claims slot n's handover request for this replica, for `ttlMs`, if one more socket keeps the
+   * app within `cap` (see CLAIM).
+   */
+  async claim(n: number, ttlMs: number, cap: number): Promise<ClaimResult> {
+    const keys = [this.keys.sockets, this.keys.claim(n)];
+    for (let i = 0; i < this.slotCount; i++) keys.push(this.keys.claim(i));
+    const [code, sockets, claims] = (await this.redis.eval(CLAIM, keys.length, ...keys, this.replicaId, ttlMs, cap)) as [1 | 0 | -1, number, number];
+    return { outcome: CLAIM_OUTCOMES[code], sockets, claims };
   }
 
   async deleteIf(key: string, value: string): Promise<boolean> {

@@ -108,3 +108,28 @@ test("SIGTERM with SLACK_CONNECTIONS=9 under Slack's 10-socket cap: slots move a
   assert.ok(set.openMax <= 10, `${set.openMax} sockets open at once`);
   t.diagnostic(`handover of 5 slots took ${String(handover.took_ms)} ms; at most ${set.openMax} sockets open at once`);
 });
+
+test("two replicas SIGTERMed together, two others taking over (SLACK_CONNECTIONS=8): the takers never open more sockets than Slack's cap leaves", { timeout: 120000 }, async (t) => {
+  // 8 slots leave room for two extra sockets. The leavers' requests reach both takers at the same
+  // moment; each taker alone would see room for two moves. Slack's hello comes a WAN round trip
+  // after the upgrade, so each new socket overlaps its old one for that long.
+  set = await ReplicaSet.start({ name: 'sigterm-two', sim: { maxSockets: 10, helloDelayMs: 300 }, env: { SLACK_CONNECTIONS: '8' } });
+  const a = await set.add('connector-a');
+  await set.waitForSplit([[a, 8]]);
+  const b = await set.add('connector-b');
+  await set.waitForSplit([[a, 4], [b, 4]], 30000);
+  const c = await set.add('connector-c');
+  const d = await set.add('connector-d');
+  await set.waitForSplit([[a, 2], [b, 2], [c, 2], [d, 2]], 45000);
+  const before = set.openMax;
+  const codes = await Promise.all([a, b].map((r) => r.proc.stop('SIGTERM')));
+  assert.deepEqual(codes, [0, 0], 'A and B exit 0');
+  await set.waitForSplit([[c, 4], [d, 4]], 30000);
+  const refused = set.sim.sockets().filter((s) => s.closeReason === 'too_many_websockets');
+  assert.deepEqual(refused.map((s) => s.id), [], 'no socket refused over the cap');
+  assert.ok(set.openMax <= 10, `${set.openMax} sockets open at once`);
+  const kept = [a, b].map((r) => r.proc.logs.find((l) => l.msg === 'handover finished')?.kept);
+  assert.deepEqual(kept, [[], []], 'A and B handed every slot over within their budget');
+  const deferred = [c, d].reduce((sum, r) => sum + r.proc.logs.filter((l) => String(l.msg).startsWith('slot takeover deferred')).length, 0);
+  t.diagnostic(`at most ${set.openMax} sockets open at once (${before} before the SIGTERMs); ${deferred} takeover requests deferred for the cap`);
+});

@@ -11,7 +11,9 @@ import type { SlotKeys } from './slot-keys';
 export type ControlMessage =
   | { type: 'handover'; slot: number; from: string }
   | { type: 'transferred'; slot: number; from: string; to: string }
-  | { type: 'released'; slot: number; from: string };
+  | { type: 'released'; slot: number; from: string }
+  /** The old socket of a slot handed over has closed: room for another takeover under the cap. */
+  | { type: 'closed'; slot: number; from: string };
 
 export interface AckRequest {
   envelope_id: string;

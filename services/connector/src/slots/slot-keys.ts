@@ -13,9 +13,9 @@ export interface SlotKeys {
   claim(n: number): string;
   /** ZSET of live replicas, scored by expiry (Redis server time, ms). */
   readonly replicas: string;
-  /** HASH replica → `open,connecting,expiresAt`: the sockets each replica holds, for hello.num_connections. */
+  /** HASH replica → `open,connecting,expiresAt`: the sockets each replica holds, for hello.num_connections and the cap on takeovers. */
   readonly sockets: string;
-  /** Notifications between replicas (`handover`, `transferred`, `released`), to act before the next tick. */
+  /** Notifications between replicas (`handover`, `transferred`, `released`, `closed`), to act before the next tick. */
   readonly control: string;
   /** Cross-socket ack requests addressed to one replica. */
   ackRequests(replicaId: string): string;

@@ -76,6 +76,8 @@ export class SlotLeaseKeeper implements SlotOwnership {
   private readonly renewing = new Map<number, Promise<boolean>>();
   /** Slots whose takeover (claim → socket → lease transfer) this replica is running. */
   private readonly claiming = new Set<number>();
+  /** Per slot, the handover request (`from|token`) whose deferred takeover was last logged. */
+  private readonly deferredLogged = new Map<number, string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
@@ -561,7 +563,10 @@ export class SlotLeaseKeeper implements SlotOwnership {
     this.own[n] = closing;
     this.options.metrics.leaseLosses.inc({ reason: 'handed_over' });
     this.logger.info({ slot: n, to: this.takers.get(n) }, 'slot handed over: closing our socket after its last acks');
-    this.settleClosing(n, closing, this.options.slots.runner(n).stop({ keepReading: true }));
+    const stopped = this.options.slots.runner(n).stop({ keepReading: true });
+    this.settleClosing(n, closing, stopped);
+    // Takeovers of other slots may wait for this socket to close (the cap): tell them it has.
+    void stopped.then(() => this.options.bus.publishControl({ type: 'closed', slot: n, from: this.options.replicaId })).catch((err: unknown) => this.redisFailed(err));
     void this.state.deleteIf(this.options.keys.handover(n), handoverValue({ from: this.options.replicaId, token: o.lease.token, reason: o.kind === 'outgoing' ? o.reason : 'rebalance' })).catch((err: unknown) => this.redisFailed(err));
   }
 
@@ -576,7 +581,9 @@ export class SlotLeaseKeeper implements SlotOwnership {
     const self = this.options.replicaId;
     let claimed = false;
     try {
-      claimed = (await this.options.redis.set(this.options.keys.claim(n), self, 'PX', this.handoverTimeoutMs, 'NX')) === 'OK';
+      const result = await this.state.claim(n, this.handoverTimeoutMs, SLACK_SOCKETS_PER_APP);
+      claimed = result.outcome === 'claimed';
+      if (result.outcome === 'no_room') this.noRoomForTakeover(n, request, result);
     } catch (err) {
       this.redisFailed(err);
     }
@@ -624,6 +631,22 @@ export class SlotLeaseKeeper implements SlotOwnership {
     void this.options.bus.publishControl({ type: 'transferred', slot: n, from: request.from, to: self }).catch((err: unknown) => this.redisFailed(err));
     void this.state.deleteIf(this.options.keys.handover(n), handoverValue(request)).catch((err: unknown) => this.redisFailed(err));
     void this.state.deleteIf(this.options.keys.claim(n), self).catch((err: unknown) => this.redisFailed(err));
+  }
+
+  /**
+   * A takeover would have taken the app over Slack's socket cap (other moves are under way, or
+   * their old sockets are still closing): the request stays, and a later tick takes it on — the
+   * next `closed` message from the replica whose old socket closes, or the regular tick.
+   */
+  private noRoomForTakeover(n: number, request: HandoverRequest, counts: { sockets: number; claims: number }): void {
+    this.options.metrics.takeoversDeferred.inc();
+    const key = `${request.from}|${request.token}`;
+    if (this.deferredLogged.get(n) === key) return;
+    this.deferredLogged.set(n, key);
+    this.logger.info(
+      { slot: n, from: request.from, deployment_sockets: counts.sockets, takeovers_under_way: counts.claims, cap: SLACK_SOCKETS_PER_APP },
+      "slot takeover deferred: one more socket would take the app over Slack's socket cap",
+    );
   }
 
   private giveUpIncoming(n: number, incoming: Extract<Ownership, { kind: 'incoming' }>, why: string): void {
