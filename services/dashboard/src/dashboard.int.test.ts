@@ -251,7 +251,7 @@ describe('dashboard (in process)', () => {
     await t.queues.sync.obliterate({ force: true });
   });
 
-  test("bull-board's retry goes through our retrier (attempts reset), and routes that forge, re-run or drop Slack work are refused", async () => {
+  test("bull-board's retry goes through our FailedJobs (attempts reset), and routes that forge, re-run or drop Slack work are refused", async () => {
     await t.queues.interactive.add('interactive', commandJobData('env-board-0'), { jobId: 'env-env-board-0', attempts: 1 });
     await failJobs(t, 'interactive', 1);
     const retry = await t.fetch('/queues/api/queues/interactive/env-env-board-0/retry', { method: 'PUT' });

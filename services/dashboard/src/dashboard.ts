@@ -19,7 +19,7 @@ import { createPageRouter } from './http/page-routes';
 import { renderErrorPage } from './http/pages';
 import { errorHandler, loopbackHostOnly, readOnlyGuard, sameOriginForChanges, securityHeaders } from './http/security';
 import { JobFinder } from './jobs/job-finder';
-import { JobRetrier } from './jobs/job-retrier';
+import { FailedJobs } from './jobs/failed-jobs';
 import { createDashboardMetrics, type DashboardMetrics } from './metrics/dashboard-metrics';
 import { QueueStats } from './metrics/queue-stats';
 
@@ -71,9 +71,9 @@ export async function startDashboard(config: DashboardConfig, deps: DashboardDep
   const stats = new QueueStats({ queues, redis, cacheMs: config.metricsCacheMs });
   const metrics = createDashboardMetrics(registry, stats, logger);
   const finder = new JobFinder({ queues, scanLimit: config.searchScanLimit });
-  const retrier = new JobRetrier({ queues, redis, logger, retryAllMax: config.retryAllMax });
+  const failedJobs = new FailedJobs({ queues, redis, logger, retryAllMax: config.retryAllMax });
   const throttle = new LoginThrottle(deps.loginThrottle);
-  const app = buildApp({ config, logger, registry, redis, queues, stats, metrics, finder, retrier, throttle });
+  const app = buildApp({ config, logger, registry, redis, queues, stats, metrics, finder, failedJobs, throttle });
 
   const server = await listen(app, config.port, config.host);
   server.on('error', (err) => logger.error({ err: describeError(err) }, 'dashboard server error'));
@@ -107,12 +107,12 @@ interface AppParts {
   stats: QueueStats;
   metrics: DashboardMetrics;
   finder: JobFinder;
-  retrier: JobRetrier;
+  failedJobs: FailedJobs;
   throttle: LoginThrottle;
 }
 
 function buildApp(parts: AppParts): Express {
-  const { config, logger, registry, redis, stats, metrics, finder, retrier } = parts;
+  const { config, logger, registry, redis, stats, metrics, finder, failedJobs } = parts;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -140,10 +140,10 @@ function buildApp(parts: AppParts): Express {
   app.use(readOnlyGuard(config.readOnly));
   app.use(sameOriginForChanges);
   app.use(['/api', `${BOARD_BASE_PATH}/api`, '/jobs', '/retry-failed'], requireRedis(redis));
-  app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly, retrier, retries: metrics.retries, refusals: metrics.refusals, logger }));
-  app.use('/api', createApiRouter({ finder, retrier, stats, retries: metrics.retries }));
+  app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly, failedJobs, retries: metrics.retries, refusals: metrics.refusals, logger }));
+  app.use('/api', createApiRouter({ finder, failedJobs, stats, retries: metrics.retries }));
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));
-  app.use(createPageRouter({ finder, retrier, stats, retries: metrics.retries, readOnly: config.readOnly }));
+  app.use(createPageRouter({ finder, failedJobs, stats, retries: metrics.retries, readOnly: config.readOnly }));
   app.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_NO_ROUTE', 'no such page')));
   app.use(errorHandler(logger, renderErrorPage));
   return app;

@@ -11,6 +11,8 @@ export type DashboardErrorCode =
   | 'ERR_DASHBOARD_NO_ROUTE'
   /** Retry asked for a job that is not in the failed set (already retried, running, completed). */
   | 'ERR_DASHBOARD_JOB_NOT_FAILED'
+  /** Another request (on any dashboard replica) is retrying or removing that job right now. */
+  | 'ERR_DASHBOARD_JOB_BUSY'
   /** A search without any of event_id, envelope_id, job_id or q, or one that is too long. */
   | 'ERR_DASHBOARD_BAD_QUERY'
   /** A change was asked of a dashboard started with DASHBOARD_READ_ONLY=true. */
@@ -38,6 +40,7 @@ export function httpStatusFor(code: DashboardErrorCode): number {
     case 'ERR_DASHBOARD_NO_ROUTE':
       return 404;
     case 'ERR_DASHBOARD_JOB_NOT_FAILED':
+    case 'ERR_DASHBOARD_JOB_BUSY':
       return 409;
     case 'ERR_DASHBOARD_BAD_QUERY':
       return 400;

@@ -5,13 +5,13 @@ import type { QueueName } from '@socketworks/protocol';
 import type { Counter } from '@socketworks/runtime';
 import { DashboardError } from '../errors';
 import { isQueueName, parseJobQuery, type JobFinder } from '../jobs/job-finder';
-import type { JobRetrier } from '../jobs/job-retrier';
+import type { FailedJobs } from '../jobs/failed-jobs';
 import type { QueueStats } from '../metrics/queue-stats';
 import { actorOf } from './auth';
 
 export interface ApiRoutesOptions {
   finder: JobFinder;
-  retrier: JobRetrier;
+  failedJobs: FailedJobs;
   stats: QueueStats;
   retries: Counter<'queue' | 'kind'>;
 }
@@ -47,14 +47,14 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
 
   router.post('/queues/:queue/jobs/:id/retry', async (req, res) => {
     const queue = queueParam(req.params.queue);
-    await options.retrier.retryOne(queue, req.params.id, actorOf(res.locals));
+    await options.failedJobs.retryOne(queue, req.params.id, actorOf(res.locals));
     options.retries.inc({ queue, kind: 'one' });
     res.json({ retried: true, job: await options.finder.get(queue, req.params.id) });
   });
 
   router.post('/queues/:queue/retry-failed', async (req, res) => {
     const queue = queueParam(req.params.queue);
-    const result = await options.retrier.retryAllFailed(queue, actorOf(res.locals));
+    const result = await options.failedJobs.retryAllFailed(queue, actorOf(res.locals));
     options.retries.inc({ queue, kind: 'all' }, result.retried);
     res.json(result);
   });

@@ -1,5 +1,5 @@
 // bull-board's router on its own (no dashboard guard in front of it), against the real test Redis:
-// its `before` hook and the retry routes served by the JobRetrier are what refuse here, so these
+// its `before` hook and the retry and remove routes served by FailedJobs are what refuse here, so these
 // tests fail if either stops refusing. The whole dashboard is tested in dashboard.int.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { bullPrefix, type QueueName } from '@socketworks/protocol';
 import { Counter, createQueues, Registry } from '@socketworks/runtime';
 import { deleteKeys, getTestRedisUrl, uniquePrefix } from '@socketworks/testing';
-import { JobRetrier } from '../jobs/job-retrier';
+import { FailedJobs } from '../jobs/failed-jobs';
 import { captureLogs, commandJobData, completeJobs, failJobs, sample, type TestDashboard } from '../test-support/harness';
 import { BOARD_BASE_PATH, createBoardRouter } from './board';
 import { renderErrorPage } from './pages';
@@ -28,9 +28,9 @@ async function startBoardOnly(t: Pick<TestDashboard, 'queues'>, redis: Redis, re
   const registry = new Registry();
   const retries = new Counter({ name: 'socketworks_dashboard_retries_total', help: 'h', labelNames: ['queue', 'kind'], registers: [registry] });
   const refusals = new Counter({ name: 'socketworks_dashboard_refusals_total', help: 'h', labelNames: ['reason'], registers: [registry] });
-  const retrier = new JobRetrier({ queues: t.queues, redis, logger: logs.logger });
+  const failedJobs = new FailedJobs({ queues: t.queues, redis, logger: logs.logger });
   const app = express();
-  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: t.queues, readOnly, retrier, retries, refusals, logger: logs.logger }));
+  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: t.queues, readOnly, failedJobs, retries, refusals, logger: logs.logger }));
   app.use(errorHandler(logs.logger, renderErrorPage));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -130,7 +130,7 @@ describe('bull-board router on its own', () => {
     assert.equal((await queue.getJob('env-env-wait-0'))!.data.envelope_id, 'env-wait-0', 'data not edited');
     const metrics = await writable.registry.metrics();
     assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'route' }), 4);
-    assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'state' }), 10);
+    assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'state' }), 12);
     const board = (await (await fetch(`${writable.url}/api/queues`)).json()) as { queues: Array<{ allowRetries: boolean; allowCompletedRetries: boolean }> };
     assert.ok(board.queues.every((q) => q.allowRetries && !q.allowCompletedRetries), 'bull-board offers retry on failed jobs only');
     await queue.obliterate({ force: true });
@@ -160,7 +160,7 @@ describe('bull-board router on its own', () => {
     await failJobs(t as TestDashboard, 'commands', 2);
     assert.equal((await put(writable, '/api/queues/commands/env-env-x-0/clean')).status, 204);
     assert.equal(await queue.getJobState('env-env-x-0'), 'unknown');
-    assert.equal((await put(writable, '/api/queues/commands/env-missing/clean')).status, 404, "bull-board's own 404");
+    assert.equal((await put(writable, '/api/queues/commands/env-missing/clean')).status, 404, 'no such job');
     // bull-board's clean by state keeps jobs that finished in the last 5 s (its fixed grace time).
     await new Promise((resolve) => setTimeout(resolve, 5100));
     assert.equal((await put(writable, '/api/queues/commands/clean/failed')).status, 200);
@@ -175,6 +175,30 @@ describe('bull-board router on its own', () => {
     assert.equal(await queue.getJobState('env-env-d-0'), 'waiting');
     metrics = await writable.registry.metrics();
     assert.equal(sample(metrics, 'socketworks_dashboard_refusals_total', { reason: 'route' }), 4, 'no refusal on the way');
+    await queue.obliterate({ force: true });
+  });
+
+  test('writable: a failed job another request is retrying or removing right now (its lock held, on any replica) is neither removed nor retried', async () => {
+    const queue = t.queues.commands;
+    await queue.add('slash_commands', commandJobData('env-lock-0'), { jobId: 'env-env-lock-0', attempts: 1 });
+    await failJobs(t as TestDashboard, 'commands', 1);
+    // Another dashboard replica between its state check and its change.
+    const lock = queue.toKey('dashboard-lock:env-env-lock-0');
+    await redis.set(lock, 'another-replica', 'PX', 10000);
+    for (const path of ['/api/queues/commands/env-env-lock-0/clean', '/api/queues/commands/env-env-lock-0/retry']) {
+      const res = await put(writable, path);
+      assert.equal(res.status, 409, path);
+      assert.match(await res.text(), /being retried or removed by another request right now; try again/, path);
+    }
+    assert.equal(await queue.getJobState('env-env-lock-0'), 'failed', 'untouched');
+    assert.equal(await redis.get(lock), 'another-replica', "the other request's lock is left alone");
+    const all = await put(writable, '/api/queues/commands/retry/failed');
+    assert.deepEqual(await all.json(), { queue: 'commands', retried: 0, skipped: 1, remaining: 1 }, 'retry all skips it');
+    // Its change done, the lock goes; ours take it, and give it back.
+    await redis.del(lock);
+    assert.equal((await put(writable, '/api/queues/commands/env-env-lock-0/clean')).status, 204);
+    assert.equal(await queue.getJobState('env-env-lock-0'), 'unknown', 'removed');
+    assert.equal(await redis.exists(lock), 0, 'lock released');
     await queue.obliterate({ force: true });
   });
 });

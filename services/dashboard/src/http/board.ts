@@ -2,18 +2,19 @@
 // authentication. Around it:
 // - every API answer is redacted (job data, failedReason, stack traces), so bull-board shows no
 //   more than our own pages do;
-// - its retries are served by the dashboard's JobRetrier instead of bull-board's handlers: only a
-//   failed job is retried, and it gets its attempts back as it does from our pages (bull-board's own
-//   retry keeps `attemptsMade` and also re-runs completed jobs, which breaks "one Slack event → one
-//   handler run");
+// - its retries and its removal of one job are served by the dashboard's FailedJobs instead of
+//   bull-board's handlers: only a failed job is retried, and it gets its attempts back as it does
+//   from our pages (bull-board's own retry keeps `attemptsMade` and also re-runs completed jobs,
+//   which breaks "one Slack event → one handler run"); only a failed job is removed, its state
+//   checked and the job removed under a per-job lock that retries take too;
 // - every other change bull-board offers goes through an allowlist in its `before` hook
-//   (`boardPolicy`): pause, resume, promote, and removing failed jobs. Anything else is refused
+//   (`boardPolicy`): pause, resume, promote, and cleaning the failed set. Anything else is refused
 //   in every mode, including routes a bull-board upgrade may add: adding a job or editing its data
 //   makes a worker run a payload Slack never sent, and obliterate, empty or cleaning waiting,
 //   delayed or active jobs drop envelopes that were already acked (ARCHITECTURE.md: nothing acked
 //   is ever lost), while cleaning completed jobs drops the ids that dedupe Slack's redeliveries;
 // - read-only mode is enforced by bull-board itself (`readOnlyMode`), by the `before` hook and by
-//   the retry routes here (403), behind the dashboard's own guard in front of every route.
+//   the routes served here (403), behind the dashboard's own guard in front of every route.
 import { Router, type Request } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -22,25 +23,25 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { BeforeHookResult, HookContext } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import { QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
-import { describeError, type Counter } from '@socketworks/runtime';
+import type { Counter } from '@socketworks/runtime';
 import { DashboardError } from '../errors';
-import { isQueueName } from '../jobs/job-finder';
-import type { JobRetrier } from '../jobs/job-retrier';
+import { whyNotRemoved, type FailedJobs } from '../jobs/failed-jobs';
 import { redactForDisplay } from '../redact';
 import { actorOf } from './auth';
 import { queueParam } from './api-routes';
 
 export const BOARD_BASE_PATH = '/queues';
 
-/** bull-board's retry routes, answered here by the JobRetrier before bull-board sees them. */
+/** bull-board's retry routes and its removal of one job, answered here by FailedJobs before bull-board sees them. */
 export const RETRY_ONE_ROUTE = '/api/queues/:queueName/:jobId/retry';
 export const RETRY_ALL_ROUTE = '/api/queues/:queueName/retry/:queueStatus';
+export const CLEAN_ONE_ROUTE = '/api/queues/:queueName/:jobId/clean';
 const CLEAN_ALL_ROUTE = '/api/queues/:queueName/clean/:queueStatus';
-const CLEAN_ONE_ROUTE = '/api/queues/:queueName/:jobId/clean';
 
 /**
- * The only changes bull-board may make: none of them runs a job twice or drops one that has not
- * run. The two clean routes are further limited to failed jobs (see `boardPolicy`).
+ * The only changes bull-board itself may make: none of them runs a job twice or drops one that has
+ * not run. Cleaning is further limited to the failed set (see `boardPolicy`); its script removes
+ * only jobs still in that set.
  */
 export const ALLOWED_BOARD_CHANGES: ReadonlySet<string> = new Set([
   '/api/queues/pause',
@@ -51,7 +52,6 @@ export const ALLOWED_BOARD_CHANGES: ReadonlySet<string> = new Set([
   '/api/queues/:queueName/promote',
   '/api/queues/:queueName/:jobId/promote',
   CLEAN_ALL_ROUTE,
-  CLEAN_ONE_ROUTE,
 ]);
 
 /**
@@ -74,7 +74,7 @@ export interface BoardOptions {
   queues: Readonly<Record<QueueName, Queue>>;
   readOnly: boolean;
   /** Serves bull-board's retry buttons, so they reset attempts and retry failed jobs only. */
-  retrier: JobRetrier;
+  failedJobs: FailedJobs;
   /** Jobs retried (kind `one`, `all`), shared with our pages and API. */
   retries: Counter<'queue' | 'kind'>;
   /** Changes refused by the policy here, by reason. */
@@ -82,20 +82,13 @@ export interface BoardOptions {
   logger: Logger;
 }
 
-/** Why jobs in `state` may not be removed (for a refusal's message). */
-function whyNotRemoved(state: string | undefined): string {
-  return state === 'completed'
-    ? "would drop the ids that dedupe Slack's redeliveries of those events (completed jobs expire on their own after the dedupe window)"
-    : 'would drop acked Slack work that has not run';
-}
-
-const refusal = (status: 403 | 409, message: string): BeforeHookResult => ({ allow: false, status, message });
+const refusal = (status: 403, message: string): BeforeHookResult => ({ allow: false, status, message });
 
 /**
  * Decides whether bull-board may serve a request (its `before` hook): only reads (GET) and the
- * allowlisted changes get through, and a clean only for failed jobs.
+ * allowlisted changes get through, and a clean only of the failed set.
  */
-export async function boardPolicy(context: HookContext, options: Pick<BoardOptions, 'queues' | 'readOnly'>): Promise<{ allow: true } | { allow: false; status: 403 | 409; message: string; reason: BoardRefusalReason }> {
+export function boardPolicy(context: HookContext, options: Pick<BoardOptions, 'readOnly'>): { allow: true } | { allow: false; status: 403; message: string; reason: BoardRefusalReason } {
   const { method, route } = context;
   const params = context.request.params as Record<string, string | undefined>;
   if (method === 'get') return { allow: true };
@@ -115,19 +108,6 @@ export async function boardPolicy(context: HookContext, options: Pick<BoardOptio
       reason: 'state',
       message: `refused by Socketworks: cleaning ${String(params.queueStatus).slice(0, 20)} jobs ${whyNotRemoved(params.queueStatus)}; only failed jobs can be cleaned`,
     };
-  }
-  if (route === CLEAN_ONE_ROUTE) {
-    // Unknown queue or job: bull-board answers its own 404.
-    if (params.queueName === undefined || !isQueueName(params.queueName) || params.jobId === undefined) return { allow: true };
-    const state = await options.queues[params.queueName].getJobState(params.jobId);
-    if (state !== 'unknown' && !CLEANABLE.has(state)) {
-      return {
-        allow: false,
-        status: 409,
-        reason: 'state',
-        message: `refused by Socketworks: job ${params.jobId.slice(0, 200)} is ${state}; removing it ${whyNotRemoved(state)}. Only failed jobs can be removed`,
-      };
-    }
   }
   return { allow: true };
 }
@@ -154,14 +134,7 @@ export function createBoardRouter(options: BoardOptions): Router {
       },
       handlerHooks: {
         before: async (context) => {
-          let decision: Awaited<ReturnType<typeof boardPolicy>>;
-          try {
-            decision = await boardPolicy(context, options);
-          } catch (err) {
-            // The job's state could not be read (Redis): refuse rather than guess.
-            options.logger.warn({ route: context.route, err: describeError(err) }, 'bull-board request refused: its job state could not be read');
-            return refusal(409, 'refused by Socketworks: the job state could not be read; try again');
-          }
+          const decision = boardPolicy(context, options);
           if (decision.allow) return { allow: true };
           options.refusals.inc({ reason: decision.reason });
           return refusal(decision.status, decision.message);
@@ -181,19 +154,36 @@ export function createBoardRouter(options: BoardOptions): Router {
         `refused by Socketworks: retrying ${String(req.params.queueStatus).slice(0, 20)} jobs would run their handlers again; only failed jobs can be retried`,
       );
     }
-    const result = await options.retrier.retryAllFailed(queue, actorOf(res.locals));
+    const result = await options.failedJobs.retryAllFailed(queue, actorOf(res.locals));
     options.retries.inc({ queue, kind: 'all' }, result.retried);
     res.json(result);
   });
   router.put(RETRY_ONE_ROUTE, async (req, res) => {
     const queue = writableQueue(req, options);
     // 409 ERR_DASHBOARD_JOB_NOT_FAILED for a completed (or waiting, active…) job.
-    await options.retrier.retryOne(queue, String(req.params.jobId), actorOf(res.locals));
+    await refusedForState(options, options.failedJobs.retryOne(queue, String(req.params.jobId), actorOf(res.locals)));
     options.retries.inc({ queue, kind: 'one' });
+    res.status(204).end();
+  });
+  router.put(CLEAN_ONE_ROUTE, async (req, res) => {
+    const queue = writableQueue(req, options);
+    // 409 ERR_DASHBOARD_JOB_NOT_FAILED for any other state, ERR_DASHBOARD_JOB_BUSY while another
+    // request retries or removes it.
+    await refusedForState(options, options.failedJobs.removeOne(queue, String(req.params.jobId), actorOf(res.locals)));
     res.status(204).end();
   });
   router.use(serverAdapter.getRouter() as Router);
   return router;
+}
+
+/** Counts a change refused for its job's state (`refusals{reason="state"}`), as the `before` hook counts its own. */
+async function refusedForState(options: BoardOptions, change: Promise<void>): Promise<void> {
+  try {
+    await change;
+  } catch (err) {
+    if (err instanceof DashboardError && err.code === 'ERR_DASHBOARD_JOB_NOT_FAILED') options.refusals.inc({ reason: 'state' });
+    throw err;
+  }
 }
 
 function writableQueue(req: Request, options: BoardOptions): QueueName {

@@ -5,7 +5,7 @@ import { Router, type Response } from 'express';
 import type { Counter } from '@socketworks/runtime';
 import { DashboardError } from '../errors';
 import { QUERY_KINDS, type JobFinder, type JobQuery, type JobQueryKind } from '../jobs/job-finder';
-import type { JobRetrier } from '../jobs/job-retrier';
+import type { FailedJobs } from '../jobs/failed-jobs';
 import type { QueueStats } from '../metrics/queue-stats';
 import { actorOf } from './auth';
 import { queueParam } from './api-routes';
@@ -13,7 +13,7 @@ import { PAGE_CSP, renderOverview, renderSearch, type PageContext } from './page
 
 export interface PageRoutesOptions {
   finder: JobFinder;
-  retrier: JobRetrier;
+  failedJobs: FailedJobs;
   stats: QueueStats;
   retries: Counter<'queue' | 'kind'>;
   readOnly: boolean;
@@ -54,14 +54,14 @@ export function createPageRouter(options: PageRoutesOptions): Router {
 
   router.post('/jobs/:queue/:id/retry', async (req, res) => {
     const queue = queueParam(req.params.queue);
-    await options.retrier.retryOne(queue, req.params.id, actorOf(res.locals));
+    await options.failedJobs.retryOne(queue, req.params.id, actorOf(res.locals));
     options.retries.inc({ queue, kind: 'one' });
     res.redirect(303, `/jobs?kind=job_id&q=${encodeURIComponent(req.params.id)}&notice=retried`);
   });
 
   router.post('/retry-failed/:queue', async (req, res) => {
     const queue = queueParam(req.params.queue);
-    const result = await options.retrier.retryAllFailed(queue, actorOf(res.locals));
+    const result = await options.failedJobs.retryAllFailed(queue, actorOf(res.locals));
     options.retries.inc({ queue, kind: 'all' }, result.retried);
     res.redirect(303, `/?notice=retried-all&count=${result.retried}`);
   });
