@@ -36,8 +36,8 @@ export interface ConnectorMetrics {
   slotsHeld: Gauge;
   /** Envelopes whose enqueue succeeded but whose ack was refused because the slot's lease was not valid. */
   fencedAcks: Counter;
-  /** Handover requests this replica could not take on yet: one more socket would go over Slack's cap. */
-  takeoversDeferred: Counter;
+  /** Extra sockets (a takeover, a refresh's replacement) put off because one more would go over Slack's cap, by kind. */
+  extraSocketsDeferred: Counter<'kind'>;
   /** Cross-socket acks: `requested` (this replica asked another), `written` (answered for another), `failed` (no answer in time). */
   forwardedAcks: Counter<'role'>;
   /** Sockets the whole deployment reports (all live replicas), read at the latest hello. */
@@ -185,9 +185,10 @@ export function createConnectorMetrics(registry: Registry): ConnectorMetrics {
       help: 'Envelopes enqueued but not acked because the slot lease was no longer valid (Slack redelivers events).',
       registers,
     }),
-    takeoversDeferred: new Counter({
-      name: 'socketworks_connector_takeovers_deferred_total',
-      help: "Handover requests this replica left for a later try because one more socket would have taken the app over Slack's 10-socket cap (the sockets every replica reports, including old ones still closing, plus takeovers under way).",
+    extraSocketsDeferred: new Counter({
+      name: 'socketworks_connector_extra_sockets_deferred_total',
+      help: "Tries to open an extra socket put off because one more would have taken the app over Slack's 10-socket cap (the sockets every replica reports, old ones still closing included, plus extra sockets reserved), by kind: takeover (a handover request, tried again later) or refresh (the replacement waits; the old socket serves meanwhile).",
+      labelNames: ['kind'],
       registers,
     }),
     forwardedAcks: new Counter({

@@ -55,21 +55,24 @@ const SUM = `${SUM_REPORTS}
 return { open, connecting }`;
 
 /**
- * Takes on a handover request (SET NX of its claim key) only while the app stays within Slack's
- * socket cap: every socket the replicas report (open, connecting, or closing after a handover)
- * plus one per takeover already claimed (its socket may not be reported yet), plus this one. A
- * claimed takeover whose socket is already reported counts twice: too careful for a moment, never
- * over the cap. KEYS: sockets, the claim key to set, then every slot's claim key; ARGV: replica,
- * PX, cap. Returns { 1 claimed | 0 claimed by another | -1 no room, sockets, claims }.
+ * Reserves one extra socket (a takeover's claim, a refresh's replacement) by setting its key, only
+ * while the app stays within Slack's socket cap: every socket the replicas report (open,
+ * connecting, or closing after a handover or refresh) plus one per reservation under way (its
+ * socket may not be reported yet), plus this one. A reservation whose socket is already reported
+ * counts twice: too careful for a moment, never over the cap. KEYS: sockets, the key to set, then
+ * every reservation key (claims and refreshes of every slot); ARGV: replica, PX, cap. Returns
+ * { 1 reserved (or already ours) | 0 another replica's | -1 no room, sockets, reservations }.
  */
-const CLAIM = `${SUM_REPORTS}
-local claims = 0
-for i = 3, #KEYS do claims = claims + redis.call('EXISTS', KEYS[i]) end
+const RESERVE = `${SUM_REPORTS}
+local moves = 0
+for i = 3, #KEYS do moves = moves + redis.call('EXISTS', KEYS[i]) end
 local sockets = open + connecting
-if redis.call('EXISTS', KEYS[2]) == 1 then return { 0, sockets, claims } end
-if sockets + claims + 1 > tonumber(ARGV[3]) then return { -1, sockets, claims } end
+local holder = redis.call('GET', KEYS[2])
+if holder == ARGV[1] then return { 1, sockets, moves } end
+if holder then return { 0, sockets, moves } end
+if sockets + moves + 1 > tonumber(ARGV[3]) then return { -1, sockets, moves } end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return { 1, sockets, claims }`;
+return { 1, sockets, moves }`;
 
 /** Deletes a key only while it still holds the given value (our claim, our handover request). */
 const DELETE_IF = `
@@ -107,15 +110,15 @@ export interface SocketCount {
   connecting: number;
 }
 
-export interface ClaimResult {
-  /** `claimed`: ours to take over; `taken`: another replica claimed it; `no_room`: not now (the cap). */
-  outcome: 'claimed' | 'taken' | 'no_room';
-  /** Sockets the replicas report, and takeovers claimed, when the script ran. */
+export interface ReserveResult {
+  /** `reserved`: ours (a claim: ours to take over); `taken`: another replica's; `no_room`: not now (the cap). */
+  outcome: 'reserved' | 'taken' | 'no_room';
+  /** Sockets the replicas report, and extra sockets reserved (claims and refreshes), when the script ran. */
   sockets: number;
-  claims: number;
+  reserved: number;
 }
 
-const CLAIM_OUTCOMES = { 1: 'claimed', 0: 'taken', [-1]: 'no_room' } as const;
+const RESERVE_OUTCOMES = { 1: 'reserved', 0: 'taken', [-1]: 'no_room' } as const;
 
 export class DeploymentState {
   constructor(
@@ -162,14 +165,14 @@ export class DeploymentState {
   }
 
   /**
-   * Claims slot n's handover request for this replica, for `ttlMs`, if one more socket keeps the
-   * app within `cap` (see CLAIM).
+   * Reserves an extra socket for this replica under `key` (slot n's claim or refresh key), for
+   * `ttlMs`, if one more socket keeps the app within `cap` (see RESERVE).
    */
-  async claim(n: number, ttlMs: number, cap: number): Promise<ClaimResult> {
-    const keys = [this.keys.sockets, this.keys.claim(n)];
-    for (let i = 0; i < this.slotCount; i++) keys.push(this.keys.claim(i));
-    const [code, sockets, claims] = (await this.redis.eval(CLAIM, keys.length, ...keys, this.replicaId, ttlMs, cap)) as [1 | 0 | -1, number, number];
-    return { outcome: CLAIM_OUTCOMES[code], sockets, claims };
+  async reserve(key: string, ttlMs: number, cap: number): Promise<ReserveResult> {
+    const keys = [this.keys.sockets, key];
+    for (let i = 0; i < this.slotCount; i++) keys.push(this.keys.claim(i), this.keys.refresh(i));
+    const [code, sockets, reserved] = (await this.redis.eval(RESERVE, keys.length, ...keys, this.replicaId, ttlMs, cap)) as [1 | 0 | -1, number, number];
+    return { outcome: RESERVE_OUTCOMES[code], sockets, reserved };
   }
 
   async deleteIf(key: string, value: string): Promise<boolean> {

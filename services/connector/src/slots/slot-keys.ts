@@ -11,6 +11,8 @@ export interface SlotKeys {
   handover(n: number): string;
   /** Which replica took on a handover request (SET NX), so two replicas never open a socket for it. */
   claim(n: number): string;
+  /** A refresh of slot n under way: its replacement socket, counted against Slack's cap until its hello. */
+  refresh(n: number): string;
   /** ZSET of live replicas, scored by expiry (Redis server time, ms). */
   readonly replicas: string;
   /** HASH replica → `open,connecting,expiresAt`: the sockets each replica holds, for hello.num_connections and the cap on takeovers. */
@@ -29,6 +31,7 @@ export function slotKeys(queuePrefix: string): SlotKeys {
     slot: (n) => `${base}:slot:${n}`,
     handover: (n) => `${base}:handover:${n}`,
     claim: (n) => `${base}:handover:${n}:claim`,
+    refresh: (n) => `${base}:refresh:${n}`,
     replicas: `${base}:replicas`,
     sockets: `${base}:sockets`,
     control: `${base}:control`,

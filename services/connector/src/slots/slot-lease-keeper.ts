@@ -23,7 +23,7 @@ import type { ConnectorMetrics } from '../metrics';
 import type { SlotManager, SlotOwnership } from '../socket/slot-manager';
 import type { HeldSockets } from '../socket/slot-runner';
 import { AckForwarder } from './ack-forwarder';
-import { DeploymentState, handoverValue, type DeploymentView, type HandoverRequest } from './deployment-state';
+import { DeploymentState, handoverValue, type DeploymentView, type HandoverRequest, type ReserveResult } from './deployment-state';
 import type { SlotBus } from './slot-bus';
 import type { SlotKeys } from './slot-keys';
 
@@ -581,8 +581,8 @@ export class SlotLeaseKeeper implements SlotOwnership {
     const self = this.options.replicaId;
     let claimed = false;
     try {
-      const result = await this.state.claim(n, this.handoverTimeoutMs, SLACK_SOCKETS_PER_APP);
-      claimed = result.outcome === 'claimed';
+      const result = await this.state.reserve(this.options.keys.claim(n), this.handoverTimeoutMs, SLACK_SOCKETS_PER_APP);
+      claimed = result.outcome === 'reserved';
       if (result.outcome === 'no_room') this.noRoomForTakeover(n, request, result);
     } catch (err) {
       this.redisFailed(err);
@@ -638,15 +638,45 @@ export class SlotLeaseKeeper implements SlotOwnership {
    * their old sockets are still closing): the request stays, and a later tick takes it on — the
    * next `closed` message from the replica whose old socket closes, or the regular tick.
    */
-  private noRoomForTakeover(n: number, request: HandoverRequest, counts: { sockets: number; claims: number }): void {
-    this.options.metrics.takeoversDeferred.inc();
+  private noRoomForTakeover(n: number, request: HandoverRequest, counts: ReserveResult): void {
+    this.options.metrics.extraSocketsDeferred.inc({ kind: 'takeover' });
     const key = `${request.from}|${request.token}`;
     if (this.deferredLogged.get(n) === key) return;
     this.deferredLogged.set(n, key);
     this.logger.info(
-      { slot: n, from: request.from, deployment_sockets: counts.sockets, takeovers_under_way: counts.claims, cap: SLACK_SOCKETS_PER_APP },
+      { slot: n, from: request.from, deployment_sockets: counts.sockets, extra_sockets_reserved: counts.reserved, cap: SLACK_SOCKETS_PER_APP },
       "slot takeover deferred: one more socket would take the app over Slack's socket cap",
     );
+  }
+
+  // --- refreshes ---
+
+  /**
+   * A refresh of slot n (Slack's `warning` / `refresh_requested`) is about to open the replacement
+   * while the old socket still serves: true once one more socket fits under Slack's cap across the
+   * deployment, reserved until {@link releaseRefresh}; false = no room now, ask again. Redis
+   * unreachable: true (nothing is enqueued or acked meanwhile anyway; Slack has the last word).
+   */
+  async reserveRefresh(n: number): Promise<boolean> {
+    try {
+      const result = await this.state.reserve(this.options.keys.refresh(n), this.handoverTimeoutMs, SLACK_SOCKETS_PER_APP);
+      if (result.outcome !== 'no_room') return true;
+      this.options.metrics.extraSocketsDeferred.inc({ kind: 'refresh' });
+      return false;
+    } catch (err) {
+      this.redisFailed(err);
+      return true;
+    }
+  }
+
+  /**
+   * The refresh's replacement has its hello (or gave up): the reservation goes, after this
+   * replica's socket report (same connection, in order), so the new socket is never uncounted.
+   */
+  releaseRefresh(n: number): void {
+    const report = this.state.report(this.options.slots.heldSockets());
+    const release = this.state.deleteIf(this.options.keys.refresh(n), this.options.replicaId);
+    void Promise.all([report, release]).catch((err: unknown) => this.redisFailed(err));
   }
 
   private giveUpIncoming(n: number, incoming: Extract<Ownership, { kind: 'incoming' }>, why: string): void {

@@ -1,9 +1,8 @@
-// Slack's 10-socket cap across the deployment: a replica takes a handover request on only while one
-// more socket keeps the app within the cap, counting every socket the replicas report (old ones
-// still closing after a handover included) and the takeovers already claimed. Another replica
-// ("peer") is played here through Redis, so the counts are exact: it holds all eight slots, asks
-// for slot 7 to be taken over, and reports ten sockets, as it would while two other moves have a
-// new socket open and an old one still closing.
+// Slack's 10-socket cap across the deployment: a replica opens an extra socket — a takeover of
+// another replica's slot, a refresh's replacement — only while one more keeps the app within the
+// cap, counting every socket the replicas report (old ones still closing included) and the extra
+// sockets already reserved. Another replica ("peer") is played here through Redis, so the counts
+// are exact.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
@@ -11,13 +10,33 @@ import { LeaseLock } from '@socketworks/lease';
 import { waitFor } from '@socketworks/testing';
 import { ReplicaSet } from '../test-support/replicas';
 import { handoverValue } from './deployment-state';
-import { slotKeys } from './slot-keys';
+import { slotKeys, type SlotKeys } from './slot-keys';
 
-const SLOTS = 8;
 const PEER = 'peer-replica';
 
 let set: ReplicaSet | undefined;
 let redis: Redis | undefined;
+
+/** The peer's side in Redis: its membership and socket report (Redis's clock, as the replicas use). */
+function peer(conn: Redis, keys: SlotKeys) {
+  const redisNowMs = async () => {
+    const [s, us] = await conn.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  };
+  return {
+    join: async () => conn.zadd(keys.replicas, (await redisNowMs()) + 60000, PEER),
+    report: async (open: number) => conn.hset(keys.sockets, PEER, `${open},0,${(await redisNowMs()) + 60000}`),
+  };
+}
+
+/** Sums `name` over its samples in a Prometheus text page (0 when absent). */
+async function metric(opsPort: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
 
 afterEach(async () => {
   redis?.disconnect();
@@ -27,22 +46,20 @@ afterEach(async () => {
 });
 
 test("a handover request is taken on only while one more socket keeps the app within Slack's cap; a `closed` message retries at once", { timeout: 60000 }, async () => {
-  // Ticks every 10 s (TTL/3): within this test only the first tick and the control messages act.
-  set = await ReplicaSet.start({ name: 'socket-cap', env: { SLACK_CONNECTIONS: String(SLOTS), CONNECTOR_LEASE_TTL_MS: '30000' } });
+  // The peer holds all eight slots, asks for slot 7 to be taken over, and reports ten sockets, as
+  // it would while two other moves have a new socket open and an old one still closing. Ticks
+  // every 10 s (TTL/3): within this test only the first tick and the control messages act.
+  const slots = 8;
+  set = await ReplicaSet.start({ name: 'socket-cap', env: { SLACK_CONNECTIONS: String(slots), CONNECTOR_LEASE_TTL_MS: '30000' } });
   const conn = new Redis(set.redisUrl, { maxRetriesPerRequest: null });
   redis = conn;
   const keys = slotKeys(set.prefix);
-  const redisNowMs = async () => {
-    const [s, us] = await conn.time();
-    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-  };
-  // The peer: live (membership), every slot's lease, and its socket report.
-  const report = async (open: number) => conn.hset(keys.sockets, PEER, `${open},0,${(await redisNowMs()) + 60000}`);
+  const { join, report } = peer(conn, keys);
   const oldSocketClosed = () => conn.publish(keys.control, JSON.stringify({ type: 'closed', slot: 5, from: PEER }));
-  await conn.zadd(keys.replicas, (await redisNowMs()) + 60000, PEER);
+  await join();
   await report(10);
   const leases = [];
-  for (let n = 0; n < SLOTS; n++) {
+  for (let n = 0; n < slots; n++) {
     const lease = await new LeaseLock({ redis: conn, key: keys.slot(n), ownerId: PEER, ttlMs: 60000 }).acquire();
     assert.ok(lease, `the peer holds slot ${n}`);
     leases.push(lease);
@@ -51,10 +68,7 @@ test("a handover request is taken on only while one more socket keeps the app wi
 
   // The replica is under its target (4 of 8 with two members) and sees the request at its first tick.
   const b = await set.add('connector-b');
-  const deferredTotal = async () => {
-    const metrics = await (await fetch(`http://127.0.0.1:${b.opsPort}/metrics`)).text();
-    return Number(/^socketworks_connector_takeovers_deferred_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
-  };
+  const deferredTotal = () => metric(b.opsPort, 'socketworks_connector_extra_sockets_deferred_total', 'kind="takeover"');
   await waitFor(async () => (await deferredTotal()) === 1, { timeoutMs: 10000, message: 'the first try deferred' });
   // A `closed` message while the peer still reports ten: tried again, deferred again.
   await oldSocketClosed();
@@ -65,7 +79,7 @@ test("a handover request is taken on only while one more socket keeps the app wi
   assert.equal(logged.length, 1, 'logged once per request');
   assert.equal(logged[0]!.slot, 7);
   assert.equal(logged[0]!.deployment_sockets, 10);
-  assert.equal(logged[0]!.takeovers_under_way, 0);
+  assert.equal(logged[0]!.extra_sockets_reserved, 0);
 
   // One of the peer's old sockets has closed: nine reported, room for one more. The next tick is
   // ~10 s away; the `closed` message makes the replica try now.
@@ -76,4 +90,29 @@ test("a handover request is taken on only while one more socket keeps the app wi
   assert.ok(Date.now() - toldAt < 5000);
   assert.equal(set.sim.sockets().length, 1, 'one socket, for slot 7');
   assert.deepEqual(await b.heldSlots(), [7]);
+});
+
+test("a refresh's replacement waits while one more socket would pass Slack's cap, and opens make-before-break once there is room", { timeout: 60000 }, async () => {
+  // One slot, ours; the peer reports nine more: ten, the cap. Slack warns our socket.
+  set = await ReplicaSet.start({ name: 'refresh-cap', sim: { warningGraceMs: 20000 }, env: { SLACK_CONNECTIONS: '1' } });
+  const conn = new Redis(set.redisUrl, { maxRetriesPerRequest: null });
+  redis = conn;
+  const keys = slotKeys(set.prefix);
+  const { join, report } = peer(conn, keys);
+  await join();
+  await report(9);
+  const b = await set.add('connector-b');
+  await set.waitForSplit([[b, 1]]);
+  const [old] = set.sim.sockets();
+  set.sim.refresh({ reason: 'warning', socketId: old!.id });
+  await b.proc.waitForLog((l) => String(l.msg).startsWith('refresh: the replacement waits'), { timeoutMs: 5000 });
+  await waitFor(async () => (await metric(b.opsPort, 'socketworks_connector_extra_sockets_deferred_total', 'kind="refresh"')) >= 4, { timeoutMs: 5000, message: 'asked again' });
+  assert.equal(set.sim.sockets().length, 1, 'no replacement while the app is at the cap');
+  // The peer's report falls to eight: room for the replacement.
+  await report(8);
+  await b.proc.waitForLog((l) => l.msg === 'refresh: room under the socket cap, opening the replacement', { timeoutMs: 5000 });
+  await waitFor(() => set!.sim.sockets().some((s) => s.id !== old!.id && s.helloAt !== null), { timeoutMs: 5000, message: 'the replacement has its hello' });
+  assert.equal(set.sim.sockets().find((s) => s.id === old!.id)!.closedAt, null, 'make-before-break: the old socket was still open at the hello');
+  await waitFor(async () => (await conn.exists(keys.refresh(0))) === 0, { timeoutMs: 5000, message: 'the reservation released' });
+  assert.ok(set.openMax <= 2, `${set.openMax} of our sockets open at once`);
 });

@@ -21,6 +21,8 @@ export interface SlotOwnership {
   /** The cross-socket ack path, when one exists right now. */
   forwarder(slot: number): ((slot: number, envelopeId: string, payload?: Record<string, unknown>) => Promise<void>) | undefined;
   deploymentSockets(): Promise<HeldSockets>;
+  reserveRefresh(slot: number): Promise<boolean>;
+  releaseRefresh(slot: number): void;
 }
 
 export interface SlotManagerEvents {
@@ -62,6 +64,8 @@ export class SlotManager extends EventEmitter<SlotManagerEvents> {
         ackGate: (n) => (this.ownership ? this.ownership.ackGate(n) : true),
         onFenced: (n) => this.ownership?.onFenced(n),
         forwardAck: (n) => this.ownership?.forwarder(n),
+        reserveRefresh: (n) => (this.ownership ? this.ownership.reserveRefresh(n) : Promise.resolve(true)),
+        releaseRefresh: (n) => this.ownership?.releaseRefresh(n),
         fetch: options.fetch,
       });
       runner.on('sockets', () => this.emit('sockets'));

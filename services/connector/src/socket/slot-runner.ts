@@ -48,6 +48,9 @@ export interface SlotTimings {
   stableAfterMs: number;
 }
 
+/** How often a refresh waiting for room under Slack's socket cap asks again. */
+const REFRESH_ROOM_RETRY_MS = 250;
+
 export const DEFAULT_SLOT_TIMINGS: Readonly<SlotTimings> = Object.freeze({
   connectionsOpenTimeoutMs: 10000,
   helloTimeoutMs: 10000,
@@ -107,6 +110,14 @@ export interface SlotRunnerOptions {
    * forwarder right now) → such envelopes are not even enqueued.
    */
   forwardAck?: (slot: number) => ((slot: number, envelopeId: string, payload?: Record<string, unknown>) => Promise<void>) | undefined;
+  /**
+   * Asked before a refresh opens its replacement (the old socket still up): true once one more
+   * socket fits under Slack's cap across the deployment, reserved until `releaseRefresh`; false =
+   * not now, ask again shortly. @defaultValue always true
+   */
+  reserveRefresh?: (slot: number) => Promise<boolean>;
+  /** The replacement has its hello, or gave up: the reservation goes. */
+  releaseRefresh?: (slot: number) => void;
   fetch?: typeof fetch;
 }
 
@@ -274,17 +285,50 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       // A too_many_websockets back-off outlives stop()/start() (the lease keeper restarts slots).
       delayMs = Math.max(delayMs, this.tooManyUntil - Date.now());
       if (delayMs > 0 && !(await this.sleep(delayMs))) return;
-      const url = await this.fetchUrl();
-      // stop() may have come while apps.connections.open was answering: no socket for a stopped slot.
-      if (url === undefined || this._state !== 'running') return;
-      if (typeof url === 'number') {
-        delayMs = url;
-        continue;
+      const reserved = await this.roomForReplacement();
+      if (this._state !== 'running') {
+        if (reserved) this.options.releaseRefresh?.(this.slot);
+        return;
       }
-      const retryInMs = await this.connect(url);
+      let retryInMs: number | undefined;
+      try {
+        const url = await this.fetchUrl();
+        // stop() may have come while apps.connections.open was answering: no socket for a stopped slot.
+        if (url === undefined || this._state !== 'running') return;
+        if (typeof url === 'number') {
+          delayMs = url;
+          continue;
+        }
+        retryInMs = await this.connect(url);
+      } finally {
+        if (reserved) this.options.releaseRefresh?.(this.slot);
+      }
       if (retryInMs === undefined) return;
       delayMs = retryInMs;
     }
+  }
+
+  /**
+   * A replacement while the slot's socket still serves (a refresh) is an extra socket: it waits
+   * until one more fits under Slack's cap across the deployment (another refresh or a handover may
+   * hold the last room), asking again every 250 ms. The old socket serves meanwhile; once it has
+   * closed the new socket is no extra one and goes at once. True when a reservation was taken.
+   */
+  private async roomForReplacement(): Promise<boolean> {
+    const reserve = this.options.reserveRefresh;
+    let waitedSince: number | undefined;
+    while (reserve && this._state === 'running' && this.current !== undefined && this.current.state !== 'closed') {
+      if (await reserve(this.slot)) {
+        if (waitedSince !== undefined) this.logger.info({ waited_ms: Date.now() - waitedSince }, 'refresh: room under the socket cap, opening the replacement');
+        return true;
+      }
+      if (waitedSince === undefined) {
+        waitedSince = Date.now();
+        this.logger.info("refresh: the replacement waits: one more socket would take the app over Slack's socket cap (the old socket serves meanwhile)");
+      }
+      if (!(await this.sleep(REFRESH_ROOM_RETRY_MS))) return false;
+    }
+    return false;
   }
 
   /** A fresh socket URL; or the delay before the next try; or undefined when the slot must stop trying. */
