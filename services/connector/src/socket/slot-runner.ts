@@ -285,13 +285,11 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
       // A too_many_websockets back-off outlives stop()/start() (the lease keeper restarts slots).
       delayMs = Math.max(delayMs, this.tooManyUntil - Date.now());
       if (delayMs > 0 && !(await this.sleep(delayMs))) return;
-      const reserved = await this.roomForReplacement();
-      if (this._state !== 'running') {
-        if (reserved) this.options.releaseRefresh?.(this.slot);
-        return;
-      }
+      let reserved = false;
       let retryInMs: number | undefined;
       try {
+        reserved = await this.roomForReplacement();
+        if (this._state !== 'running') return;
         const url = await this.fetchUrl();
         // stop() may have come while apps.connections.open was answering: no socket for a stopped slot.
         if (url === undefined || this._state !== 'running') return;
