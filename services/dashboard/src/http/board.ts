@@ -35,7 +35,7 @@ export const BOARD_BASE_PATH = '/queues';
 /** bull-board's retry routes and its removal of one job, answered here by FailedJobs before bull-board sees them. */
 export const RETRY_ONE_ROUTE = '/api/queues/:queueName/:jobId/retry';
 export const RETRY_ALL_ROUTE = '/api/queues/:queueName/retry/:queueStatus';
-export const CLEAN_ONE_ROUTE = '/api/queues/:queueName/:jobId/clean';
+const CLEAN_ONE_ROUTE = '/api/queues/:queueName/:jobId/clean';
 const CLEAN_ALL_ROUTE = '/api/queues/:queueName/clean/:queueStatus';
 
 /**
@@ -73,7 +73,7 @@ export type BoardRefusalReason = 'route' | 'state' | 'read_only';
 export interface BoardOptions {
   queues: Readonly<Record<QueueName, Queue>>;
   readOnly: boolean;
-  /** Serves bull-board's retry buttons, so they reset attempts and retry failed jobs only. */
+  /** Serves bull-board's retry buttons and its removal of one job: failed jobs only, attempts reset on retry. */
   failedJobs: FailedJobs;
   /** Jobs retried (kind `one`, `all`), shared with our pages and API. */
   retries: Counter<'queue' | 'kind'>;
