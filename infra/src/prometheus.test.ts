@@ -93,6 +93,13 @@ const CASES: Record<string, { by?: string; cases: Case[] }> = {
       { series: { 'up{job="other"}': '1x4' }, at: '3m', fires: ['{}'] },
     ],
   },
+  SocketworksExtraSocketsDeferred: {
+    cases: [
+      { series: { 'socketworks_connector_extra_sockets_deferred_total{kind="refresh",pod="a"}': '0+4x20' }, at: '15m', fires: ['{}'] },
+      // A wait that ended (a burst, then nothing for longer than the window): quiet.
+      { series: { 'socketworks_connector_extra_sockets_deferred_total{kind="takeover",pod="a"}': '0 3 6 6 6 6 6 6 6 6 6 6 6 6 6 6' }, at: '15m', fires: [] },
+    ],
+  },
   SocketworksSlackCountsMoreSocketsThanHeld: {
     cases: [
       { series: { 'socketworks_connector_hello_num_connections{pod="a"}': '5x4', 'socketworks_connector_sockets_open{slot="0",pod="a"}': '1x4', 'socketworks_connector_sockets_open{slot="1",pod="b"}': '1x4' }, at: '3m', fires: ['{}'] },
