@@ -9,7 +9,7 @@ export interface SlotKeys {
   slot(n: number): string;
   /** A handover request for slot n: `{from, token, reason}` written by the owner that wants to let it go. */
   handover(n: number): string;
-  /** Which replica took on a handover request (SET NX), so two replicas never open a socket for it. */
+  /** Which replica took on a handover request (set once, and only with room under the cap), so two replicas never open a socket for it. */
   claim(n: number): string;
   /** A refresh of slot n under way: its replacement socket, counted against Slack's cap until its hello. */
   refresh(n: number): string;

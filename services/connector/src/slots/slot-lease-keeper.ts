@@ -85,10 +85,11 @@ export class SlotLeaseKeeper implements SlotOwnership {
   /** performance.now() by which a SIGTERM handover must be done (the `leaving` requests' TTL). */
   private leaveDeadline = 0;
   /**
-   * Handovers in flight at once (deployment-wide on the taker's side, per leaving replica on the
-   * other): each one holds a second socket for its slot from the taker's connect until the old
+   * Handovers in flight at once, per leaving replica and (from the slot table, a first filter) per
+   * taker: each one holds a second socket for its slot from the taker's connect until the old
    * socket closes, and the app's sockets must stay within Slack's cap — past it Slack refuses the
-   * new socket (too_many_websockets) and the slot backs off ≥ 60 s instead of moving.
+   * new socket (too_many_websockets) and the slot backs off ≥ 60 s instead of moving. The claim
+   * itself (DeploymentState.reserve) decides across the deployment, refreshes included.
    */
   private readonly handoverConcurrency: number;
   private stopped = false;
