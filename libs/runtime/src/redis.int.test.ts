@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { pino } from 'pino';
 import type { Redis } from 'ioredis';
 import { getTestRedisUrl } from '@socketworks/testing';
-import { createRedisConnection } from './redis';
+import { createRedisConnection, deleteIfValue } from './redis';
 
 const logger = pino({ level: 'silent' });
 
@@ -24,6 +24,22 @@ test('coalesceWrites: the commands of one turn wait corked and all answer; witho
     } finally {
       await redis.quit();
     }
+  }
+});
+
+test('deleteIfValue deletes a key only while it holds the given value', async () => {
+  const redis = createRedisConnection(await getTestRedisUrl(), { role: 'command', name: 'delete-if-test', logger }) as Redis;
+  try {
+    if (redis.status !== 'ready') await once(redis, 'ready');
+    const key = `socketworks-test:delete-if:${process.pid}`;
+    await redis.set(key, 'theirs');
+    assert.equal(await deleteIfValue(redis, key, 'ours'), false);
+    assert.equal(await redis.get(key), 'theirs', 'another value is left alone');
+    assert.equal(await deleteIfValue(redis, key, 'theirs'), true);
+    assert.equal(await redis.exists(key), 0);
+    assert.equal(await deleteIfValue(redis, key, 'theirs'), false, 'nothing to delete');
+  } finally {
+    await redis.quit();
   }
 });
 

@@ -107,6 +107,18 @@ function coalesceCommandWrites(redis: Redis): void {
   };
 }
 
+const DELETE_IF_VALUE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * Deletes `key` only while it still holds `value` (a lock, a claim or a request of one's own,
+ * never one another process set since); true when it did.
+ */
+export async function deleteIfValue(redis: RedisClient, key: string, value: string): Promise<boolean> {
+  return ((await redis.eval(DELETE_IF_VALUE, 1, key, value)) as number) === 1;
+}
+
 /**
  * QUIT (replies still pending are read first); when that fails — not connected, as with Redis down
  * at shutdown — drop the socket: there is nothing left to flush. Never rejects.

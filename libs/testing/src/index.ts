@@ -6,3 +6,4 @@ export * from './stack';
 export * from './sim-client';
 export * from './cluster';
 export * from './json-lines';
+export * from './prometheus';

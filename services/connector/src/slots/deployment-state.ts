@@ -2,7 +2,7 @@
 // membership heartbeat, every slot's lease holder and pending handover, and the sockets each replica
 // reports. Expiry uses Redis's own clock (TIME), so replicas on hosts with skewed clocks agree on
 // who is live.
-import type { RedisClient } from '@socketworks/runtime';
+import { deleteIfValue, type RedisClient } from '@socketworks/runtime';
 import type { SlotKeys } from './slot-keys';
 
 /** Heartbeat (join or leave) + the whole slot table. KEYS: replicas, sockets, then slot/handover/claim per slot. */
@@ -73,11 +73,6 @@ if holder then return { 0, sockets, moves } end
 if sockets + moves + 1 > tonumber(ARGV[3]) then return { -1, sockets, moves } end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return { 1, sockets, moves }`;
-
-/** Deletes a key only while it still holds the given value (our claim, our handover request). */
-const DELETE_IF = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 export interface SlotHolder {
   ownerId: string;
@@ -175,8 +170,9 @@ export class DeploymentState {
     return { outcome: RESERVE_OUTCOMES[code], sockets, reserved };
   }
 
-  async deleteIf(key: string, value: string): Promise<boolean> {
-    return ((await this.redis.eval(DELETE_IF, 1, key, value)) as number) === 1;
+  /** Deletes a key only while it still holds the given value (our claim, our handover request). */
+  deleteIf(key: string, value: string): Promise<boolean> {
+    return deleteIfValue(this.redis, key, value);
   }
 }
 

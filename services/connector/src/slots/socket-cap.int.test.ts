@@ -7,7 +7,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { LeaseLock } from '@socketworks/lease';
-import { waitFor } from '@socketworks/testing';
+import { sample, waitFor } from '@socketworks/testing';
 import { ReplicaSet } from '../test-support/replicas';
 import { handoverValue } from './deployment-state';
 import { slotKeys, type SlotKeys } from './slot-keys';
@@ -29,13 +29,9 @@ function peer(conn: Redis, keys: SlotKeys) {
   };
 }
 
-/** Sums `name` over its samples in a Prometheus text page (0 when absent). */
-async function metric(opsPort: number, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+/** One sample of the replica's /metrics (0 before it is first counted). */
+async function metric(opsPort: number, name: string, labels: Record<string, string>): Promise<number> {
+  return sample(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(), name, labels) ?? 0;
 }
 
 afterEach(async () => {
@@ -68,7 +64,7 @@ test("a handover request is taken on only while one more socket keeps the app wi
 
   // The replica is under its target (4 of 8 with two members) and sees the request at its first tick.
   const b = await set.add('connector-b');
-  const deferredTotal = () => metric(b.opsPort, 'socketworks_connector_extra_sockets_deferred_total', 'kind="takeover"');
+  const deferredTotal = () => metric(b.opsPort, 'socketworks_connector_extra_sockets_deferred_total', { kind: 'takeover' });
   await waitFor(async () => (await deferredTotal()) === 1, { timeoutMs: 10000, message: 'the first try deferred' });
   // A `closed` message while the peer still reports ten: tried again, deferred again.
   await oldSocketClosed();
@@ -106,7 +102,7 @@ test("a refresh's replacement waits while one more socket would pass Slack's cap
   const [old] = set.sim.sockets();
   set.sim.refresh({ reason: 'warning', socketId: old!.id });
   await b.proc.waitForLog((l) => String(l.msg).startsWith('refresh: the replacement waits'), { timeoutMs: 5000 });
-  await waitFor(async () => (await metric(b.opsPort, 'socketworks_connector_extra_sockets_deferred_total', 'kind="refresh"')) >= 4, { timeoutMs: 5000, message: 'asked again' });
+  await waitFor(async () => (await metric(b.opsPort, 'socketworks_connector_extra_sockets_deferred_total', { kind: 'refresh' })) >= 4, { timeoutMs: 5000, message: 'asked again' });
   assert.equal(set.sim.sockets().length, 1, 'no replacement while the app is at the cap');
   // The peer's report falls to eight: room for the replacement.
   await report(8);

@@ -16,7 +16,7 @@ import type { Job, Queue } from 'bullmq';
 import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
-import { describeError } from '@socketworks/runtime';
+import { deleteIfValue, describeError } from '@socketworks/runtime';
 import { DashboardError } from '../errors';
 
 export interface RetryAllResult {
@@ -42,9 +42,6 @@ const RETRY_OPTIONS = { resetAttemptsMade: true, resetAttemptsStarted: true } as
 const PAGE = 100;
 /** A per-job lock outlives a change by far (a few round trips); it expires if the process dies. */
 const JOB_LOCK_TTL_MS = 10000;
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 /** Why jobs in `state` may not be removed (a refusal's message). */
 export function whyNotRemoved(state: string | undefined): string {
@@ -134,7 +131,7 @@ export class FailedJobs {
     try {
       return await change();
     } finally {
-      await this.redis.eval(RELEASE_LOCK, 1, key, token).catch((err: unknown) => {
+      await deleteIfValue(this.redis, key, token).catch((err: unknown) => {
         // It expires within JOB_LOCK_TTL_MS anyway.
         this.logger.warn({ queue: queueName, job_id: jobId, err: describeError(err) }, 'could not release a job lock');
       });
