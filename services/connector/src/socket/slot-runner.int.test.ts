@@ -13,7 +13,7 @@ import type { Envelope } from '@socketworks/protocol';
 import type { EnvelopeIngestor, EnvelopeSource } from '../ingest/envelope-ingestor';
 import { createConnectorMetrics } from '../metrics';
 import { captureLogs, type LogCapture } from '../test-support/log-capture';
-import { DEFAULT_SLOT_TIMINGS, SlotRunner } from './slot-runner';
+import { DEFAULT_SLOT_TIMINGS, SlotRunner, type SlotRunnerOptions, type SlotTimings } from './slot-runner';
 
 const HELLO = JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'applink-test', build_number: 1, approximate_connection_time: 18060 }, connection_info: { app_id: 'A1' } });
 const disconnect = (reason: string) => JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-test' } });
@@ -91,7 +91,7 @@ afterEach(async () => {
 async function startRunner(
   onSocket: (peer: ServerSocket, n: number) => void,
   fetchStub?: typeof fetch,
-  { start = true }: { start?: boolean } = {},
+  { start = true, ...options }: { start?: boolean } & Pick<SlotRunnerOptions, 'reserveRefresh' | 'releaseRefresh'> & { timings?: Partial<SlotTimings> } = {},
 ): Promise<{ slack: FakeSlack; runner: SlotRunner }> {
   slack = new FakeSlack(onSocket);
   await slack.listen();
@@ -107,9 +107,11 @@ async function startRunner(
     logger: logs.logger,
     metrics: createConnectorMetrics(createMetricsRegistry('slot-runner-test')),
     ingestor,
-    timings: { ...DEFAULT_SLOT_TIMINGS, reconnectBaseMs: 100, retireTimeoutMs: 2000 },
+    timings: { ...DEFAULT_SLOT_TIMINGS, reconnectBaseMs: 100, retireTimeoutMs: 2000, ...options.timings },
     heldSockets: () => ({ open: 0, connecting: 0 }),
     ...(fetchStub ? { fetch: fetchStub } : {}),
+    ...(options.reserveRefresh ? { reserveRefresh: options.reserveRefresh } : {}),
+    ...(options.releaseRefresh ? { releaseRefresh: options.releaseRefresh } : {}),
   });
   if (start) runner.start();
   return { slack, runner };
@@ -216,4 +218,28 @@ test('after a warning, envelopes Slack still sends on the old socket are acked t
   await waitFor(() => old.closedAt !== undefined, { message: 'the old socket closed' });
   await staysAt(() => slack.opens, 2, 500);
   assert.equal(runner.connected, true);
+});
+
+test("a refresh waiting for room under the socket cap opens its replacement as soon as the old socket closes, not at the next ask", { timeout: 15000 }, async () => {
+  let asked = 0;
+  let released = 0;
+  const { slack, runner } = await startRunner((ws) => ws.send(HELLO), undefined, {
+    // The deployment stays at the cap; the next ask would be a minute away.
+    reserveRefresh: () => {
+      asked += 1;
+      return Promise.resolve(false);
+    },
+    releaseRefresh: () => (released += 1),
+    timings: { refreshRoomRetryMs: 60000 },
+  });
+  await waitFor(() => runner.connected, { message: 'the first socket serving' });
+  const [old] = slack.peers as [PeerSocket];
+  old.ws.send(disconnect('warning'));
+  await waitFor(() => asked === 1, { message: 'the replacement asked for room' });
+  await staysAt(() => slack.opens, 1, 300);
+  old.ws.close(1000);
+  await waitFor(() => slack.peers.length === 2 && runner.connected && runner.connectionId !== undefined, { message: 'the replacement serving' });
+  assert.ok(slack.peers[1]!.connectedAt > old.closedAt!, 'the replacement opened only after the old socket closed: never over the cap');
+  assert.equal(asked, 1, 'no second ask: the close ended the wait');
+  assert.equal(released, 0, 'nothing reserved, nothing released');
 });

@@ -46,10 +46,12 @@ export interface SlotTimings {
   tooManyWebsocketsBackoffMs: number;
   /** A socket open this long counts as healthy: its drop reconnects at once. @defaultValue 30000 */
   stableAfterMs: number;
+  /**
+   * How often a refresh waiting for room under Slack's socket cap asks again (its old socket's
+   * close ends the wait at once). @defaultValue 250
+   */
+  refreshRoomRetryMs: number;
 }
-
-/** How often a refresh waiting for room under Slack's socket cap asks again. */
-const REFRESH_ROOM_RETRY_MS = 250;
 
 export const DEFAULT_SLOT_TIMINGS: Readonly<SlotTimings> = Object.freeze({
   connectionsOpenTimeoutMs: 10000,
@@ -63,6 +65,7 @@ export const DEFAULT_SLOT_TIMINGS: Readonly<SlotTimings> = Object.freeze({
   reconnectCapMs: 30000,
   tooManyWebsocketsBackoffMs: 60000,
   stableAfterMs: 30000,
+  refreshRoomRetryMs: 250,
 });
 
 export interface HeldSockets {
@@ -309,13 +312,17 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
   /**
    * A replacement while the slot's socket still serves (a refresh) is an extra socket: it waits
    * until one more fits under Slack's cap across the deployment (another refresh or a handover may
-   * hold the last room), asking again every 250 ms. The old socket serves meanwhile; once it has
-   * closed the new socket is no extra one and goes at once. True when a reservation was taken.
+   * hold the last room), asking again every `refreshRoomRetryMs`. The old socket serves meanwhile;
+   * once it has closed the new socket is no extra one and goes at once (its close ends the wait).
+   * True when a reservation was taken.
    */
   private async roomForReplacement(): Promise<boolean> {
     const reserve = this.options.reserveRefresh;
+    const serving = this.current;
+    if (!reserve || serving === undefined) return false;
+    const servingClosed = serving.whenClosed();
     let waitedSince: number | undefined;
-    while (reserve && this._state === 'running' && this.current !== undefined && this.current.state !== 'closed') {
+    while (this._state === 'running' && this.current === serving && serving.state !== 'closed') {
       if (await reserve(this.slot)) {
         if (waitedSince !== undefined) this.logger.info({ waited_ms: Date.now() - waitedSince }, 'refresh: room under the socket cap, opening the replacement');
         return true;
@@ -324,7 +331,7 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
         waitedSince = Date.now();
         this.logger.info("refresh: the replacement waits: one more socket would take the app over Slack's socket cap (the old socket serves meanwhile)");
       }
-      if (!(await this.sleep(REFRESH_ROOM_RETRY_MS))) return false;
+      if (!(await this.sleep(this.options.timings.refreshRoomRetryMs, servingClosed))) return false;
     }
     return false;
   }
@@ -670,18 +677,24 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
     return backoffDelayMs(this.failures, { baseMs: this.options.timings.reconnectBaseMs, capMs: this.options.timings.reconnectCapMs });
   }
 
-  /** Resolves true after `ms`, or false at once if the slot is stopped meanwhile. */
-  private sleep(ms: number): Promise<boolean> {
+  /** Resolves true after `ms` or once `until` settles, whichever is first; false at once if the slot is stopped meanwhile. */
+  private sleep(ms: number, until?: Promise<unknown>): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve(true);
-      }, ms);
-      this.wake = () => {
+      let done = false;
+      const end = (result: boolean) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
-        this.wake = undefined;
-        resolve(false);
+        if (this.wake === stop) this.wake = undefined;
+        resolve(result);
       };
+      const timer = setTimeout(() => end(true), ms);
+      const stop = () => end(false);
+      this.wake = stop;
+      void until?.then(
+        () => end(true),
+        () => end(true),
+      );
     });
   }
 }
