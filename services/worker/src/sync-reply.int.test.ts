@@ -10,7 +10,7 @@ import type { App } from '@socketworks/framework';
 import { parseSyncReply, routeEnvelope, syncReplyChannel, toJobData, type Envelope, type QueueName, type SyncReply } from '@socketworks/protocol';
 import { createQueues } from '@socketworks/runtime';
 import { blockSuggestionPayload, globalShortcutPayload, SlackSim, slashCommandPayload, viewSubmissionPayload } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { deleteKeys, getTestRedisUrl, scrapeSample, uniquePrefix, waitFor } from '@socketworks/testing';
 import { capturingLogger, testWorkerConfig } from './test-support';
 import { startWorker, type RunningWorker } from './worker';
 
@@ -94,12 +94,7 @@ async function enqueue(type: Envelope['type'], payload: Record<string, unknown>,
 
 const replyFor = (envelopeId: string) => waitFor(() => replies.find((r) => r.envelope_id === envelopeId), { message: `the reply for ${envelopeId}` });
 
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${worker.opsPort}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const metric = (name: string, labels: Record<string, string>) => scrapeSample(`http://127.0.0.1:${worker.opsPort}/metrics`, name, labels);
 
 test('the answer is published the moment the listener acks, before the listener finishes; a string becomes { text }', async () => {
   const { job, envelopeId } = await enqueue('slash_commands', slashCommandPayload({ command: '/hold', text: 'x' }));

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { routeEnvelope, toJobData, type Envelope, type QueueName } from '@socketworks/protocol';
 import { createQueues } from '@socketworks/runtime';
 import { appMentionPayload, blockActionsPayload, messagePayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
-import { deleteKeys, getTestRedisUrl, uniquePrefix, waitFor } from '@socketworks/testing';
+import { deleteKeys, getTestRedisUrl, scrapeSample, uniquePrefix, waitFor } from '@socketworks/testing';
 import { capturingLogger, testWorkerConfig } from './test-support';
 import { startWorker, type RunningWorker } from './worker';
 
@@ -75,17 +75,8 @@ async function settled(job: Job, state: 'completed' | 'failed', timeoutMs = 1000
   );
 }
 
-/** One sample of the worker's /metrics, by name and labels (label order does not matter); 0 when absent. */
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${worker.opsPort}/metrics`)).text();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const found = Object.fromEntries(m[2]!.split(',').map((kv) => kv.split('=') as [string, string]).map(([k, v]) => [k, JSON.parse(v) as string]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(m[3]);
-  }
-  return 0;
-}
+/** One sample of the worker's /metrics, by name and labels; 0 when absent. */
+const metric = (name: string, labels: Record<string, string>) => scrapeSample(`http://127.0.0.1:${worker.opsPort}/metrics`, name, labels);
 
 test('app_mention: the example app replies in the thread with the event text; the job completes', async () => {
   const text = `<@U0000002> deploy status ${prefix}`;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { appMentionPayload, blockSuggestionPayload, SlackSim, slashCommandPayload, viewSubmissionPayload, type AckRecord } from '@socketworks/slack-sim';
-import { opsPort, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { opsPort, scrapeSample, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
 import { startE2eStack, type E2eStack } from './stack';
 
 const BUDGET_MS = 500;
@@ -41,11 +41,7 @@ after(() => stack?.stop());
 
 const ackOf = (envelopeId: string): Promise<AckRecord> => waitFor(() => sim.acks().find((a) => a.envelopeId === envelopeId), { timeoutMs: 5000, message: `the ack of ${envelopeId}` });
 
-async function metric(proc: ServiceProcess, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${await opsPort(proc)}/metrics`)).text();
-  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const metric = async (proc: ServiceProcess, name: string, labels: Record<string, string> = {}) => scrapeSample(`http://127.0.0.1:${await opsPort(proc)}/metrics`, name, labels);
 
 async function eventsWaiting(): Promise<number> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -91,7 +87,7 @@ test('a backlog of slow events (2 s each, concurrency 1) does not delay interact
   assert.ok(mentions.every((m) => sim.acks().some((a) => a.envelopeId === m.envelopeId)), 'the mentions themselves were acked at once');
   latencies.sort((a, b) => a - b);
   t.diagnostic(`with ${await eventsWaiting()} slow events still queued: sync ack latency p50 ${latencies[Math.floor(latencies.length / 2)]!.toFixed(1)} ms, max ${latencies[latencies.length - 1]!.toFixed(1)} ms (n=${latencies.length})`);
-  assert.equal(await metric(connector, 'socketworks_connector_sync_answers_total', 'outcome="late"'), 0);
+  assert.equal(await metric(connector, 'socketworks_connector_sync_answers_total', { outcome: 'late' }), 0);
 });
 
 test('a listener that acks after the budget: a bare ack at the budget, counted and logged as late by connector and worker', { timeout: 20000 }, async () => {
@@ -103,9 +99,9 @@ test('a listener that acks after the budget: a bare ack at the budget, counted a
   assert.equal(line.level, 'warn');
   assert.ok(Number(line.late_by_ms) > 0);
   assert.ok(connector.logs.some((l) => l.envelope_id === late.envelopeId && /no answer within the budget/.test(String(l.msg))));
-  assert.equal(await metric(connector, 'socketworks_connector_sync_answers_total', 'outcome="late"'), 1);
+  assert.equal(await metric(connector, 'socketworks_connector_sync_answers_total', { outcome: 'late' }), 1);
   assert.equal(await metric(connector, 'socketworks_connector_sync_late_acks_total'), 1);
-  await waitFor(async () => ((await metric(worker, 'socketworks_worker_sync_acks_total', 'outcome="late"')) === 1 ? true : undefined), {
+  await waitFor(async () => ((await metric(worker, 'socketworks_worker_sync_acks_total', { outcome: 'late' })) === 1 ? true : undefined), {
     message: 'the worker to count the late ack',
   });
   assert.equal(sim.acks().filter((a) => a.envelopeId === late.envelopeId).length, 1, 'acked once');

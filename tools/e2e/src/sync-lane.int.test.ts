@@ -11,7 +11,7 @@ import {
   viewSubmissionPayload,
   type AckRecord,
 } from '@socketworks/slack-sim';
-import { opsPort, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
+import { opsPort, scrapeSample, uniquePrefix, waitFor, type ServiceProcess } from '@socketworks/testing';
 import { startE2eStack, type E2eStack } from './stack';
 
 let stack: E2eStack;
@@ -35,11 +35,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function connectorMetric(name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${await opsPort(connector)}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const connectorMetric = async (name: string, labels: Record<string, string>) => scrapeSample(`http://127.0.0.1:${await opsPort(connector)}/metrics`, name, labels);
 
 test('the example app answers inside the ack: options, errors keyed by block_id, /echo now', { timeout: 30000 }, async () => {
   const options = sim.inject({ type: 'interactive', payload: blockSuggestionPayload({ action_id: 'pick', value: 'kiwi' }) });
@@ -74,7 +70,7 @@ test('the example app answers inside the ack: options, errors keyed by block_id,
   const posted = await waitFor(() => sim.responseUrlCalls().find((c) => c.originEnvelopeId === later.envelopeId), { message: 'the /echo response_url call' });
   assert.equal(posted.body.text, `Echo: later ${queuePrefix}`);
   assert.equal(sim.responseUrlCalls().filter((c) => c.originEnvelopeId === now.envelopeId).length, 0, '/echo now posted nothing to its response_url');
-  assert.equal(await connectorMetric('socketworks_connector_sync_answers_total', 'outcome="in_time"'), 5);
+  assert.equal(await connectorMetric('socketworks_connector_sync_answers_total', { outcome: 'in_time' }), 5);
 });
 
 test('a global shortcut: bare ack at once, then views.open with the example modal, inside the trigger_id lifetime', { timeout: 30000 }, async () => {

@@ -7,7 +7,7 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { LeaseLock } from '@socketworks/lease';
-import { sample, waitFor } from '@socketworks/testing';
+import { scrapeSample, waitFor } from '@socketworks/testing';
 import { ReplicaSet } from '../test-support/replicas';
 import { handoverValue } from './deployment-state';
 import { slotKeys, type SlotKeys } from './slot-keys';
@@ -30,9 +30,7 @@ function peer(conn: Redis, keys: SlotKeys) {
 }
 
 /** One sample of the replica's /metrics (0 before it is first counted). */
-async function metric(opsPort: number, name: string, labels: Record<string, string>): Promise<number> {
-  return sample(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(), name, labels) ?? 0;
-}
+const metric = (opsPort: number, name: string, labels: Record<string, string>) => scrapeSample(`http://127.0.0.1:${opsPort}/metrics`, name, labels);
 
 afterEach(async () => {
   redis?.disconnect();
