@@ -2,10 +2,12 @@
 // simulator, connector, worker and Bolt processes, a private redis-server), one connector alone
 // and a short enqueue ceiling. Needs the built package (npx nx run bench:test builds it first).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { REPO_ROOT } from '@socketworks/testing';
 import { Bench } from './bench';
 import type { LoadResult } from './load-types';
 import { writeOutputs } from './output';
@@ -93,11 +95,12 @@ test('a tiny run against both systems writes a complete JSON whose counts add up
 
     const written: BenchResult = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8'));
     assert.ok(files.some((f) => /\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/.test(f)), 'a timestamped JSON next to latest.json');
-    for (const key of ['version', 'startedAt', 'finishedAt', 'wallMs', 'command', 'quick', 'runCount', 'machine', 'config', 'ceiling', 'connectorOnly', 'scenarios', 'saturation', 'scaling', 'targets', 'otherLoadPct', 'processes', 'failures']) {
+    for (const key of ['version', 'startedAt', 'finishedAt', 'wallMs', 'command', 'quick', 'runCount', 'machine', 'code', 'config', 'ceiling', 'connectorOnly', 'scenarios', 'saturation', 'scaling', 'targets', 'otherLoadPct', 'processes', 'failures']) {
       assert.ok(key in written, `result.${key}`);
     }
     for (const key of ['nproc', 'cpuModel', 'memoryGb', 'node', 'redis', 'os', 'loadAverageAtStart']) assert.ok(key in written.machine, `machine.${key}`);
     assert.ok(written.machine.nproc >= 1 && /^v\d+/.test(written.machine.node) && /^\d+\./.test(written.machine.redis));
+    if (existsSync(join(REPO_ROOT, '.git'))) assert.match(written.code?.commit ?? '', /^[0-9a-f]{40}$/, 'the commit measured');
 
     const steady = written.scenarios.find((s) => s.id === 'steady-200');
     assert.ok(steady, 'the steady scenario');

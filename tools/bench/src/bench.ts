@@ -5,13 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createQueues } from '@socketworks/runtime';
-import { deleteKeys, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
+import { deleteKeys, REPO_ROOT, startPrivateRedis, type PrivateRedis } from '@socketworks/testing';
 import type { Mix } from './envelopes';
 import { ackSummaries, enqueueSummary, type AckHistogram } from './connector-acks';
 import { forkChild, type ForkedChild } from './ipc';
 import { workerQueueSpecs } from './worker-queues';
 import { BUCKET_MS, type LoadResult, type LoadSpec } from './load-types';
-import { machineInfo } from './machine';
+import { codeRevision, machineInfo } from './machine';
 import { countFor, type Plan } from './plan';
 import { ProcessRegistry } from './processes';
 import { QueueDepthSampler, type QueuePeak } from './queue-depths';
@@ -155,6 +155,8 @@ export class Bench {
       await this.startRedis();
       this.sampler.start();
       const machine = await machineInfo(this.admin!);
+      const code = codeRevision(REPO_ROOT);
+      this.log(code ? `code: commit ${code.commit.slice(0, 12)}${code.changed ? ' with uncommitted changes' : ''}` : 'code: not a git checkout');
       this.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}, Redis ${machine.redis}; plan ${plan.name}`);
 
       const ceilingRuns = plan.ceiling ? await this.guard('enqueue-ceiling', 'redis', () => this.ceiling(plan.ceiling!), []) : [];
@@ -182,6 +184,7 @@ export class Bench {
         quick: plan.name === 'quick',
         runCount: this.repeat,
         machine,
+        code,
         config: {
           connectors: this.connectors,
           slackConnections: this.slackConnections,

@@ -1,8 +1,9 @@
 // The machine a run measured: what a reader needs to compare two reports.
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import type { Machine } from './result-types';
+import type { CodeRevision, Machine } from './result-types';
 
 function cpuModel(): string {
   try {
@@ -25,4 +26,19 @@ export async function machineInfo(redis: Redis): Promise<Machine> {
     os: `${type()} ${release()}`,
     loadAverageAtStart: Math.round(loadavg()[0]! * 100) / 100,
   };
+}
+
+/**
+ * The commit checked out in `repoRoot` and whether the working tree differs from it (the run's
+ * own output folder, bench-results/, aside); null outside a git checkout or without git.
+ */
+export function codeRevision(repoRoot: string): CodeRevision | null {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 });
+  try {
+    const commit = git('rev-parse', 'HEAD').trim();
+    const changed = git('status', '--porcelain', '--', '.', ':(exclude)bench-results').trim() !== '';
+    return { commit, changed };
+  } catch {
+    return null;
+  }
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { buildCharts } from './charts';
 import { compactResult, timestampName } from './output';
 import { concurrencyNote, ms, renderMarkdown, table } from './report';
-import type { ScalingPoint } from './result-types';
+import type { BenchResult, ScalingPoint } from './result-types';
 import { sampleResult } from './sample-result';
 import { ceilingLimit, cpuPerEnvelopeNote, evaluateTargets } from './targets';
 
@@ -41,11 +41,20 @@ test('the report starts with the machine, the command, the date and the run coun
   assert.match(head, /\| Node \| v20\.0\.0 \|/);
   assert.match(head, /\| Redis \| 7\.0\.15 /);
   assert.match(head, /\| Command \| `npm run bench -- --quick` \|/);
+  assert.match(head, /\| Code \| not recorded \(a run from before reports named their commit\) \|/);
   assert.match(head, /\| Date \| 2026-01-01T00:00:00\.000Z \(wall time 1 min 40 s\) \|/);
   assert.match(head, /\| Runs \| 1 /);
   assert.match(head, /\| Quick run \| loads of 1–5\.5 s after 0\.5 s of warm-up: .* quote figures from `npm run bench` \|/);
   const full = renderMarkdown({ ...withTargets(), quick: false }, []).split('\n## ')[0]!;
   assert.doesNotMatch(full, /Quick run/);
+});
+
+test('the report names the commit it measured, and says when the working tree differed from it', () => {
+  const head = (code: BenchResult['code']) => renderMarkdown({ ...withTargets(), code }, []).split('\n## ')[0]!;
+  const commit = '0123456789abcdef0123456789abcdef01234567';
+  assert.match(head({ commit, changed: false }), /\| Code \| commit `0123456789ab` \|/);
+  assert.match(head({ commit, changed: true }), /\| Code \| commit `0123456789ab`, with uncommitted changes in the working tree \|/);
+  assert.match(head(null), /\| Code \| unknown \(not run from a git checkout\) \|/);
 });
 
 test('the side-by-side table has a row per scenario and system, with the counts and latencies', () => {

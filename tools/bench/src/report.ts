@@ -132,6 +132,7 @@ function header(r: BenchResult): string {
         ['Node', m.node],
         ['Redis', `${m.redis} (${r.config.redis === 'private' ? 'a private redis-server started by the benchmark on a spare port, no persistence' : 'an existing server given with --redis-url'})`],
         ['Command', `\`${r.command}\``],
+        ['Code', codeText(r.code)],
         ['Date', `${r.startedAt} (wall time ${duration(r.wallMs)})`],
         ['Runs', runsText(r.runCount)],
         ...(r.quick ? [['Quick run', QUICK_CAVEAT]] : []),
@@ -144,6 +145,12 @@ function header(r: BenchResult): string {
       'Both get the same simulator (a fresh process per run), the same offered load and a fresh Redis key prefix; they run one after the other, never at the same time.',
     '',
   ].join('\n');
+}
+
+function codeText(code: BenchResult['code']): string {
+  if (code === undefined) return 'not recorded (a run from before reports named their commit)';
+  if (code === null) return 'unknown (not run from a git checkout)';
+  return `commit \`${code.commit.slice(0, 12)}\`${code.changed ? ', with uncommitted changes in the working tree' : ''}`;
 }
 
 function runsText(count: number): string {

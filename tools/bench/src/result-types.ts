@@ -22,6 +22,13 @@ export interface Machine {
   loadAverageAtStart: number;
 }
 
+/** The code a run measured: the checkout's commit when the run started. */
+export interface CodeRevision {
+  commit: string;
+  /** Tracked or untracked files (outside bench-results/) differed from the commit. */
+  changed: boolean;
+}
+
 export interface Measured {
   /** Processes of this system plus the simulator and Redis, averaged over the load window. */
   usage: ProcessUsage[];
@@ -130,6 +137,8 @@ export interface BenchResult {
    */
   runCount: number;
   machine: Machine;
+  /** null: not a git checkout (or git missing); absent in results written before it was recorded. */
+  code?: CodeRevision | null;
   config: {
     connectors: number;
     slackConnections: number;
