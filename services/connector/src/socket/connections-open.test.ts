@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '@socketworks/testing';
 import { SlackAuthFatalError, SlackConnectionsOpenError } from '../errors';
-import { openConnectionUrl, parseRetryAfter } from './connections-open';
+import { MAX_RETRY_AFTER_MS, openConnectionUrl, parseRetryAfter } from './connections-open';
 
 const TOKEN = 'xapp-1-A0000001-0000000001-openopenopenopen';
 
@@ -128,4 +128,10 @@ test('Retry-After parsing: seconds, HTTP date, junk', () => {
   assert.equal(parseRetryAfter('soon'), undefined);
   const inTwo = parseRetryAfter(new Date(Date.now() + 2000).toUTCString())!;
   assert.ok(inTwo > 0 && inTwo <= 2000);
+});
+
+test('Retry-After is capped at an hour, in seconds and as a date', () => {
+  assert.equal(parseRetryAfter('3600'), MAX_RETRY_AFTER_MS);
+  assert.equal(parseRetryAfter('99999999999'), MAX_RETRY_AFTER_MS);
+  assert.equal(parseRetryAfter(new Date(Date.now() + 30 * 24 * 3600 * 1000).toUTCString()), MAX_RETRY_AFTER_MS);
 });

@@ -103,11 +103,18 @@ function isWebSocketUrl(url: string): boolean {
   }
 }
 
-/** `Retry-After` in seconds (Slack's form); an HTTP date is honoured too. */
+/**
+ * The longest `Retry-After` honoured. Slack asks for seconds to a minute; a larger value comes from
+ * a broken proxy and would otherwise keep the slot without a socket for days (or, past 2^31 ms,
+ * overflow the timer into a 1 ms retry loop).
+ */
+export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/** `Retry-After` in seconds (Slack's form); an HTTP date is honoured too. Capped at MAX_RETRY_AFTER_MS. */
 export function parseRetryAfter(header: string | null): number | undefined {
   if (header === null || header.trim() === '') return undefined;
   const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(MAX_RETRY_AFTER_MS, Math.round(seconds * 1000));
   const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, date - Date.now()));
 }

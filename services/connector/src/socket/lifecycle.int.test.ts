@@ -257,6 +257,19 @@ test('ratelimited (429, Retry-After) then internal_error: retried with back-off 
   await waitFor(() => harness.sim.acks().some((a) => a.envelopeId === injected.envelopeId), { message: 'an ack' });
 });
 
+test('a Retry-After past what a timer holds waits the capped hour: no retry loop', { timeout: 30000 }, async () => {
+  const harness = await start({
+    name: 'retry-huge',
+    env: { SLACK_CONNECTIONS: '1' },
+    waitForSockets: 0,
+    beforeConnector: (sim) => sim.setRateLimit({ method: 'apps.connections.open', count: 5, retryAfterSeconds: 1e10 }),
+  });
+  await waitFor(() => openCalls(harness) === 1, { message: 'the first apps.connections.open' });
+  await staysAt(() => openCalls(harness), 1, 1000);
+  await waitFor(() => harness.logs.find((l) => l.msg === 'apps.connections.open failed: will retry').length === 1, { message: 'the retry warning' });
+  assert.equal(harness.logs.find((l) => l.msg === 'apps.connections.open failed: will retry')[0]!.retry_in_ms, 3600000);
+});
+
 test('stop(): in-flight envelopes are acked before the sockets close with 1000; every acked envelope is a job', { timeout: 30000 }, async () => {
   const harness = await start({ name: 'stop' });
   const { sim } = harness;

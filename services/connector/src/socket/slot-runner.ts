@@ -19,6 +19,9 @@ import type { ConnectorMetrics } from '../metrics';
 import { openConnectionUrl } from './connections-open';
 import { SocketConnection, type EnvelopeReceipt, type SocketCloseInfo } from './socket-connection';
 
+/** setTimeout fires at once for delays past 2^31 − 1 ms; longer sleeps are cut to that. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Every bound the slot works within. Defaults in {@link DEFAULT_SLOT_TIMINGS}; tests shorten them. */
 export interface SlotTimings {
   /** One `apps.connections.open` call. @defaultValue 10000 */
@@ -688,7 +691,7 @@ export class SlotRunner extends EventEmitter<SlotRunnerEvents> {
         if (this.wake === stop) this.wake = undefined;
         resolve(result);
       };
-      const timer = setTimeout(() => end(true), ms);
+      const timer = setTimeout(() => end(true), Math.min(ms, MAX_TIMER_MS));
       const stop = () => end(false);
       this.wake = stop;
       void until?.then(
