@@ -55,6 +55,11 @@ test('malformed frames are rejected with stable codes', () => {
   rejects('"hello"', 'ERR_FRAME_NOT_OBJECT');
   const unknown = rejects('{"type":"surprise","envelope_id":"e1"}', 'ERR_FRAME_UNKNOWN_TYPE');
   assert.equal(unknown.envelopeId, 'e1');
+  // A type that is not a string is described by its JSON type, never converted (that can throw).
+  const odd = rejects('{"type":{"toString":1},"envelope_id":"e5"}', 'ERR_FRAME_UNKNOWN_TYPE');
+  assert.match(odd.message, /of JSON type object$/);
+  assert.match(rejects('{"type":null}', 'ERR_FRAME_UNKNOWN_TYPE').message, /of JSON type null$/);
+  assert.match(rejects('{"type":"x\\"y"}', 'ERR_FRAME_UNKNOWN_TYPE').message, /unknown frame type "x\\"y"$/);
   rejects('{"type":"events_api","payload":{}}', 'ERR_FRAME_MISSING_ENVELOPE_ID');
   rejects('{"type":"events_api","envelope_id":"e2","payload":"nope"}', 'ERR_FRAME_INVALID');
   rejects('{"type":"hello"}', 'ERR_FRAME_INVALID');
@@ -72,6 +77,8 @@ test('each invalid envelope field is named; the envelope id travels with the err
     [{ retry_attempt: -1 }, 'retry_attempt'],
     [{ retry_attempt: 1.5 }, 'retry_attempt'],
     [{ retry_reason: 3 }, 'retry_reason'],
+    [{ payload: { type: { toString: 1 } } }, 'payload.type'],
+    [{ payload: { type: 7 } }, 'payload.type'],
   ];
   for (const [fields, where] of cases) {
     const err = rejects(frame(fields), 'ERR_FRAME_INVALID');

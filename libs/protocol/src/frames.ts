@@ -179,7 +179,7 @@ export function parseFrame(text: string, byteLength: number, options: ParseFrame
     default:
       throw new FrameError(
         'ERR_FRAME_UNKNOWN_TYPE',
-        `unknown frame type ${JSON.stringify(String(obj.type)).slice(0, 64)}`,
+        `unknown frame type ${typeof obj.type === 'string' ? JSON.stringify(obj.type).slice(0, 64) : `of JSON type ${obj.type === null ? 'null' : typeof obj.type}`}`,
         envelopeId,
       );
   }
@@ -207,6 +207,8 @@ function checkedEnvelope(obj: Record<string, unknown>, type: EnvelopeType, envel
   if (envelopeId.length === 0 || envelopeId.length > MAX_ENVELOPE_ID_LENGTH) bad.push('envelope_id');
   const payload = obj.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) bad.push('payload');
+  // Routing and job names read payload.type; Slack always sends a string where it sends one.
+  else if ((payload as { type?: unknown }).type !== undefined && typeof (payload as { type?: unknown }).type !== 'string') bad.push('payload.type');
   const accepts = obj.accepts_response_payload ?? false;
   if (typeof accepts !== 'boolean') bad.push('accepts_response_payload');
   const attempt = obj.retry_attempt ?? 0;

@@ -70,6 +70,8 @@ test('the sync lane takes kinds whose ack carries an answer and kinds carrying a
     assert.equal(routeEnvelope(envelope('interactive', { type }, true)).queue, 'interactive');
   }
   assert.equal(routeEnvelope(envelope('slash_commands', {}, true)).queue, 'commands');
+  // A type that is not a string (unconvertible, even) routes as a plain interaction; nothing throws.
+  assert.equal(routeEnvelope(envelope('interactive', { type: { toString: 1 } }), sync).queue, 'interactive');
 });
 
 test('only answer kinds delivered with accepts_response_payload wait for the answer', () => {

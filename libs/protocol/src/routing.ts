@@ -83,7 +83,7 @@ export function routeEnvelope(envelope: RoutableEnvelope, options: RoutingOption
       if (!options.syncLane) return { queue: 'commands', jobId: envelopeJobId };
       return withAnswer({ queue: 'sync', jobId: envelopeJobId }, envelope);
     case 'interactive': {
-      const type = String(envelope.payload.type);
+      const type = typeof envelope.payload.type === 'string' ? envelope.payload.type : '';
       const jobId = envelopeJobId;
       if (options.syncLane && SYNC_INTERACTIVE_TYPES.has(type)) return withAnswer({ queue: 'sync', jobId }, envelope);
       if (options.syncLane && TRIGGER_INTERACTIVE_TYPES.has(type)) return { queue: 'sync', jobId };

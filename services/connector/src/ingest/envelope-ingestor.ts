@@ -265,7 +265,8 @@ function jobName(envelope: Envelope): string {
   switch (envelope.type) {
     case 'events_api': {
       const event = payload.event as { type?: unknown } | undefined;
-      return typeof event?.type === 'string' ? event.type : String(payload.type ?? 'event');
+      if (typeof event?.type === 'string') return event.type;
+      return typeof payload.type === 'string' ? payload.type : 'event';
     }
     case 'interactive':
       return typeof payload.type === 'string' ? payload.type : 'interactive';

@@ -18,7 +18,7 @@ after(async () => {
   await h?.close();
 });
 
-test('not JSON, unknown type, missing envelope_id and a 2 MB frame: logged, counted, socket stays up, next envelope acked', async () => {
+test('not JSON, unknown type, missing envelope_id, a 2 MB frame, non-string types: logged, counted, socket stays up, next envelope acked', async () => {
   const connectionId = h.connector.slots.runner(0).connectionId;
   assert.ok(connectionId);
   const marker = 'SECRET-BODY-MARKER';
@@ -27,9 +27,12 @@ test('not JSON, unknown type, missing envelope_id and a 2 MB frame: logged, coun
     [JSON.stringify({ type: 'brand_new_thing', envelope_id: 'env-unknown-1', payload: { marker } }), 'ERR_FRAME_UNKNOWN_TYPE'],
     [JSON.stringify({ type: 'events_api', payload: { marker }, accepts_response_payload: false }), 'ERR_FRAME_MISSING_ENVELOPE_ID'],
     [JSON.stringify({ type: 'events_api', envelope_id: 'env-huge-1', payload: { marker, blob: 'x'.repeat(2 * 1024 * 1024) } }), 'ERR_FRAME_TOO_LARGE'],
+    // Types that are not strings, where String() itself would throw.
+    [JSON.stringify({ type: { toString: 1 }, envelope_id: 'env-odd-1', payload: { marker } }), 'ERR_FRAME_UNKNOWN_TYPE'],
+    [JSON.stringify({ type: 'interactive', envelope_id: 'env-odd-2', payload: { type: { toString: 1 }, marker } }), 'ERR_FRAME_INVALID'],
   ];
   for (const [text] of frames) h.sim.sendRaw(text);
-  await waitFor(() => h.logs.find((l) => l.msg === 'frame rejected').length >= frames.length, { message: 'four rejections logged' });
+  await waitFor(() => h.logs.find((l) => l.msg === 'frame rejected').length >= frames.length, { message: 'every rejection logged' });
 
   const rejected = h.logs.find((l) => l.msg === 'frame rejected');
   assert.deepEqual(rejected.map((l) => l.code), frames.map(([, code]) => code));
@@ -40,9 +43,11 @@ test('not JSON, unknown type, missing envelope_id and a 2 MB frame: logged, coun
     assert.equal(line.slot, 0);
   }
   assert.ok(!h.logs.raw.some((l) => l.includes(marker)), 'no frame body in any log line');
-  for (const [, code] of frames) {
-    assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_frames_rejected_total', { code }), 1, code);
+  for (const code of new Set(frames.map(([, c]) => c))) {
+    const sent = frames.filter(([, c]) => c === code).length;
+    assert.equal(await metricValue(h.connector.registry, 'socketworks_connector_frames_rejected_total', { code }), sent, code);
   }
+  assert.equal(h.logs.find((l) => l.level === 'error').length, 0, 'nothing failed unexpectedly');
 
   const valid = h.sim.inject({ type: 'events_api', payload: appMentionPayload({ text: '<@U0000002> after the junk' }) });
   const ack = await waitFor(() => h.sim.acks().find((a) => a.envelopeId === valid.envelopeId), { message: 'the valid envelope acked' });
