@@ -13,11 +13,32 @@ export class SocketworksError<Code extends string = string> extends Error {
   }
 }
 
-/** A short, loggable description of anything thrown. */
-export function describeError(err: unknown): { message: string; code?: string; name?: string } {
+/** What {@link describeError} gives: safe to log, and it says why through `cause`. */
+export interface ErrorDescription {
+  message: string;
+  code?: string;
+  name?: string;
+  cause?: ErrorDescription;
+}
+
+/** Causes followed at most; a chain longer than this (or a cycle) is cut there. */
+const MAX_CAUSE_DEPTH = 3;
+
+/** A short, loggable description of anything thrown, with its `cause` chain (the reason a wrapper gives none). */
+export function describeError(err: unknown): ErrorDescription {
+  return describe(err, 0);
+}
+
+function describe(err: unknown, depth: number): ErrorDescription {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { message: err.message, name: err.name, ...(typeof code === 'string' ? { code } : {}) };
+    const cause = depth < MAX_CAUSE_DEPTH && err.cause !== undefined ? { cause: describe(err.cause, depth + 1) } : {};
+    return { message: err.message, name: err.name, ...(typeof code === 'string' ? { code } : {}), ...cause };
   }
-  return { message: String(err) };
+  try {
+    return { message: String(err) };
+  } catch {
+    // An object whose toString is not callable: String() throws.
+    return { message: `thrown ${err === null ? 'null' : typeof err}` };
+  }
 }
