@@ -42,9 +42,16 @@ export interface RedisConnectionOptions {
   coalesceWrites?: boolean;
 }
 
-/** Back-off between reconnect attempts: 100 ms doubling to 5 s, ±20% jitter, forever. */
+/**
+ * The longest wait between reconnect attempts. It is how long acks (and jobs) can stay stopped
+ * after Redis is back, so it stays short: a refused connect a second per connection costs Redis
+ * nothing.
+ */
+export const RECONNECT_CAP_MS = 1000;
+
+/** Back-off between reconnect attempts: 100 ms doubling to {@link RECONNECT_CAP_MS}, ±20% jitter, forever. */
 export function reconnectDelayMs(attempt: number): number {
-  const base = Math.min(100 * 2 ** Math.min(attempt, 10), 5000);
+  const base = Math.min(100 * 2 ** Math.min(attempt, 10), RECONNECT_CAP_MS);
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 

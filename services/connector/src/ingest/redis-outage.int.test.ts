@@ -124,6 +124,30 @@ test('Redis stopped under a stream: unacked while down, recovered without restar
   t.diagnostic(`Redis down ${downForMs} ms; ${failedEnvelopes.size} envelopes left unacked and redelivered`);
 });
 
+test('Redis down long enough for the reconnect back-off to reach its cap: acks resume within about a second of its return', { timeout: 60000 }, async (t) => {
+  const h = await startOutageHarness();
+  const mention = (text: string) => ({ type: 'events_api' as const, payload: appMentionPayload({ text: `<@U0000002> ${text}` }) });
+  const first = h.sim.inject(mention('before'));
+  await waitFor(() => h.sim.acks().some((a) => a.envelopeId === first.envelopeId), { message: 'acked before the outage' });
+  await redis.stop();
+  // 100 ms doubling: past 6 s every connection's back-off is at its cap.
+  await new Promise((r) => setTimeout(r, 6500));
+  await redis.start();
+  const backAt = Date.now();
+  // A fresh envelope every 100 ms until one is acked: the first ack after Redis returned.
+  let ackedAt: number | undefined;
+  while (ackedAt === undefined && Date.now() - backAt < 10000) {
+    const probe = h.sim.inject(mention(`probe ${Date.now()}`));
+    await new Promise((r) => setTimeout(r, 100));
+    ackedAt = h.sim.acks().find((a) => a.envelopeId === probe.envelopeId)?.receivedAt;
+  }
+  assert.ok(ackedAt !== undefined, 'acks resumed');
+  const resumedAfterMs = ackedAt - backAt;
+  t.diagnostic(`first ack ${resumedAfterMs} ms after Redis was back`);
+  // Back-off cap 1 s + 20% jitter, plus the lease renewal; the old 5 s cap took up to 6 s.
+  assert.ok(resumedAfterMs < 2500, `acks resumed ${resumedAfterMs} ms after Redis returned`);
+});
+
 test('a Redis that hangs: the enqueue times out (CONNECTOR_ENQUEUE_TIMEOUT_MS), no ack; the redelivery finds the job and is acked', { timeout: 30000 }, async () => {
   const h = await startOutageHarness();
   const failuresBefore = await metricValue(h.connector.registry, 'socketworks_connector_enqueue_failures_total', { type: 'events_api' });
