@@ -162,6 +162,25 @@ test('no hello within the bound: open() rejects with ERR_SOCKET_HELLO_TIMEOUT an
   assert.equal(socket.state, 'closed');
 });
 
+test('a disconnect frame before hello: we close at once (1000), open() rejects with Slack\'s reason kept, not after the hello bound', async () => {
+  const socket = connection({ helloTimeoutMs: 5000 });
+  const opened = socket.open();
+  await waitFor(() => peers.length === 1);
+  const startedAt = Date.now();
+  const peerClosed = once(peers[0]!, 'close');
+  peers[0]!.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
+  // A hello after the disconnect changes nothing: the socket is on its way out.
+  peers[0]!.send(HELLO);
+  await assert.rejects(opened, (err: unknown) => err instanceof SocketOpenError && err.code === 'ERR_SOCKET_CLOSED_BEFORE_HELLO');
+  const info = await socket.whenClosed();
+  assert.ok(Date.now() - startedAt < 2000, 'closed without waiting for the hello bound');
+  assert.equal(info.disconnectReason, 'refresh_requested');
+  assert.equal(info.reason, 'closed_by_us');
+  const [code] = (await peerClosed) as [number];
+  assert.equal(code, 1000);
+  assert.equal(await metricValue(registry, 'socketworks_connector_sockets_open'), 0);
+});
+
 test('a refused connection rejects open() with ERR_SOCKET_CLOSED_BEFORE_HELLO', async () => {
   const socket = connection({ url: 'ws://127.0.0.1:1/nothing-listens' });
   await assert.rejects(socket.open(), (err: unknown) => err instanceof SocketOpenError && err.code === 'ERR_SOCKET_CLOSED_BEFORE_HELLO');

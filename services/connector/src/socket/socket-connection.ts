@@ -6,7 +6,7 @@
 //        │                 │                            │
 //        └─────────────────┴──── socket ended ──────────┴──▶ closed
 //
-// A disconnect frame before hello also moves connecting → draining.
+// A disconnect frame before hello also moves connecting → draining, and we close the socket.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -414,8 +414,12 @@ export class SocketConnection extends EventEmitter<SocketConnectionEvents> {
     this._disconnectReason ??= frame.reason;
     this.options.metrics.disconnects.inc({ reason: reasonLabel(frame.reason) });
     this.logger.info({ reason: frame.reason, state: this._state }, 'disconnect frame received');
+    const beforeHello = this._state === 'connecting';
     this.transition('draining');
     this.emitSafely('disconnect', frame);
+    // Refused before hello (over the cap, Socket Mode off, a refresh): nothing was delivered here,
+    // so close now rather than wait out the hello bound; open() rejects with the reason kept.
+    if (beforeHello) void this.closeNow();
   }
 
   /** A listener bug must not take the socket's read loop down with it. */
