@@ -8,6 +8,8 @@ export type WorkerErrorCode =
   /** APP_MODULE loaded but exports no register function. */
   | 'ERR_WORKER_APP_MODULE_INVALID'
   /** The app's register function threw. */
-  | 'ERR_WORKER_APP_REGISTER';
+  | 'ERR_WORKER_APP_REGISTER'
+  /** A job's stored data (or opts, progress, parent) is not JSON: failed for good, never run. */
+  | 'ERR_WORKER_JOB_UNREADABLE';
 
 export class WorkerError extends SocketworksError<WorkerErrorCode> {}

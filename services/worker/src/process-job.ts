@@ -7,7 +7,9 @@ import { classifyError, rateLimitOf, slackErrorCode, type App, type DispatchResu
 import { parseJobData, type SlackJobData } from '@socketworks/protocol';
 import { describeError, type Logger } from '@socketworks/runtime';
 import type { ServedQueue } from './config';
+import { WorkerError } from './errors';
 import type { WorkerMetrics } from './metrics';
+import { unreadableReason } from './readable-worker';
 import { willRunAgain, type SyncReplier } from './sync-reply';
 
 export interface ProcessorDeps {
@@ -28,6 +30,8 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     const jobId = job.id ?? '';
     let data: SlackJobData;
     try {
+      const unreadable = unreadableReason(job);
+      if (unreadable !== undefined) throw new WorkerError('ERR_WORKER_JOB_UNREADABLE', unreadable);
       data = parseJobData(job.data);
     } catch (err) {
       // Running a handler on data we cannot read would only fail again: fail it now, visibly.

@@ -155,6 +155,30 @@ test('invalid job data fails fast without running the app', async () => {
   assert.equal(failed.attemptsMade, 1);
 });
 
+test('a job whose stored data is not JSON fails for good at once (BullMQ cannot even build it), without running the app', async () => {
+  const jobId = `unreadable-${prefix}`;
+  // Delayed, so the data is overwritten before any worker can take the job.
+  const job = await queues.events.add('events_api', { v: 1 }, { jobId, delay: 300 });
+  const key = queues.events.toKey(jobId);
+  await connection.hset(key, 'data', '{"secret": "xoxb-unre');
+  await waitFor(async () => (await queues.events.getJobState(jobId)) === 'failed', { message: 'the unreadable job failed' });
+  // Queue.getJob parses the data too: the stored fields are read directly.
+  const [failedReason, attemptsMade, data] = await connection.hmget(key, 'failedReason', 'atm', 'data');
+  assert.match(failedReason!, /^invalid job data: the stored data is not JSON/);
+  assert.equal(attemptsMade, '1');
+  assert.equal(data, '{"secret": "xoxb-unre', 'the stored data is left as it was, for an operator to read');
+  assert.ok(!failedReason!.includes('xoxb'), 'the reason never quotes the data');
+  const line = await waitFor(() => logs.find((l) => l.msg === 'invalid job data; failing the job without retries' && l.job_id === job.id));
+  assert.equal(line.level, 'error');
+  assert.ok(!JSON.stringify(logs).includes('xoxb-unre'), 'no log line quotes the data');
+  // The same for opts (BullMQ parses them too); the job's data is never looked at.
+  const optsId = `unreadable-opts-${prefix}`;
+  await queues.events.add('events_api', { v: 1 }, { jobId: optsId, delay: 300 });
+  await connection.hset(queues.events.toKey(optsId), 'opts', '{"attempts": 5');
+  await waitFor(async () => (await queues.events.getJobState(optsId)) === 'failed', { message: 'the job with unreadable opts failed' });
+  assert.equal(await connection.hget(queues.events.toKey(optsId), 'failedReason'), 'invalid job data: the stored opts is not JSON');
+});
+
 test('a 429 delays the job for Retry-After (not inside the client, no attempt used) and then it completes; metrics count it all', async () => {
   sim.setRateLimit({ method: 'chat.postMessage', count: 1, retryAfterSeconds: 1 });
   const text = `<@U0000002> rate limited ${prefix}`;
@@ -172,8 +196,8 @@ test('a 429 delays the job for Retry-After (not inside the client, no attempt us
   assert.equal(await metric('socketworks_worker_rate_limit_delay_seconds_count', { method: 'chat.postMessage' }), 1);
   assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'delayed' }), 1);
   assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'retried' }), 0);
-  // Earlier tests: the failed jobs (channel_not_found, two 'fail's, invalid data) and the completed ones.
-  assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'failed' }), 4);
+  // Earlier tests: the failed jobs (channel_not_found, two 'fail's, invalid data, two unreadable) and the completed ones.
+  assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'events', outcome: 'failed' }), 6);
   assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'commands', outcome: 'completed' }), 1);
   assert.equal(await metric('socketworks_worker_jobs_total', { queue: 'interactive', outcome: 'completed' }), 1);
   assert.equal(await metric('socketworks_worker_handler_duration_seconds_count', { queue: 'interactive' }), 1);

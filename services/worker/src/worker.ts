@@ -1,6 +1,6 @@
 // The worker as a unit tests can start in-process: the app, one BullMQ Worker per served queue,
 // metrics and the ops server. main.ts only adds config parsing and signal handling.
-import { Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { RedisClient } from '@socketworks/runtime';
 import { App, RedisInstallationStore } from '@socketworks/framework';
 import { bullPrefix } from '@socketworks/protocol';
@@ -20,6 +20,7 @@ import type { ServedQueue, WorkerConfig } from './config';
 import { WorkerError } from './errors';
 import { createWorkerMetrics, type JobOutcome, type WorkerMetrics } from './metrics';
 import { createProcessor } from './process-job';
+import { ReadableWorker } from './readable-worker';
 import { SyncReplier } from './sync-reply';
 
 export interface WorkerDeps {
@@ -143,7 +144,7 @@ function serveQueue(
   // (take, finish, renew locks; the moves of concurrent jobs in one turn share a write) and
   // duplicates it for its blocking reads.
   const connection = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'blocking', name: `worker:${name}`, logger, coalesceWrites: true });
-  const worker = new Worker(name, createProcessor({ ...parts, queue: name }), {
+  const worker = new ReadableWorker(name, createProcessor({ ...parts, queue: name }), {
     connection,
     prefix: bullPrefix(config.QUEUE_PREFIX),
     concurrency,
