@@ -54,3 +54,12 @@ test('the original is not modified and very deep values are cut', () => {
   }
   assert.match(JSON.stringify(redactForDisplay(root)), /\[too deep\]/);
 });
+
+test('a key named __proto__ stays a plain property of the copy, its contents redacted', () => {
+  const input = JSON.parse('{"__proto__": {"token": "xoxb-1-2-PROTOSECRET", "note": "see xoxp-3-4-PROTOSECRET"}, "ok": 1}') as Record<string, unknown>;
+  const out = redactForDisplay(input) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(out), Object.prototype, 'the prototype is not replaced');
+  assert.ok(Object.hasOwn(out, '__proto__'), 'the key is kept');
+  assert.equal((out as { token?: unknown }).token, undefined, 'its fields are not inherited by the copy');
+  assert.equal(JSON.stringify(out), '{"__proto__":{"token":"[redacted]","note":"see [redacted]"},"ok":1}');
+});

@@ -37,7 +37,14 @@ export function redactForDisplay(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => redactForDisplay(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = isSecretKey(key) && inner !== null && inner !== undefined && inner !== '' ? REDACTED : redactForDisplay(inner, depth + 1);
+    // defineProperty, not `out[key] =`: a `__proto__` key (JSON.parse makes it an own property)
+    // would otherwise set the copy's prototype and vanish from what is shown, unredacted inside.
+    Object.defineProperty(out, key, {
+      value: isSecretKey(key) && inner !== null && inner !== undefined && inner !== '' ? REDACTED : redactForDisplay(inner, depth + 1),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   }
   return out;
 }
