@@ -285,6 +285,104 @@ describe('dashboard (in process)', () => {
     await t.queues.interactive.obliterate({ force: true });
   });
 
+  test('a malformed %-escape answers 400 and a form or body over the limit 413, with a code, counted and not logged as an internal error', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded', origin: t.url };
+    const cases: Array<[string, RequestInit, number, string]> = [
+      ['/api/queues/%E0%A4%A/jobs/x', {}, 400, 'ERR_DASHBOARD_BAD_REQUEST'],
+      ['/api/queues/events/jobs/%zz', {}, 400, 'ERR_DASHBOARD_BAD_REQUEST'],
+      ['/jobs/events/%E0%A4%A/retry', { method: 'POST', headers: { origin: t.url } }, 400, 'ERR_DASHBOARD_BAD_REQUEST'],
+      ['/retry-failed/events', { method: 'POST', headers: form, body: `x=${'a'.repeat(10000)}` }, 413, 'ERR_DASHBOARD_BODY_TOO_LARGE'],
+      ['/jobs/events/ev-x/retry', { method: 'POST', headers: form, body: `x=${'a'.repeat(10000)}` }, 413, 'ERR_DASHBOARD_BODY_TOO_LARGE'],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const res = await t.fetch(path, init);
+      assert.equal(res.status, status, path);
+      assert.deepEqual(((await res.json()) as { error: string }).error, code, path);
+    }
+    const page = await t.fetch('/queues/queue/%E0%A4%A', { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 400);
+    assert.match(await page.text(), /a malformed %-escape in its path or query/);
+    // bull-board's own API: its error shape, our code.
+    const query = await t.fetch('/queues/api/queues?activeQueue=%E0%A4%A');
+    assert.equal(query.status, 400);
+    assert.equal(((await query.json()) as { code: string }).code, 'ERR_DASHBOARD_BAD_REQUEST');
+    const json = await t.fetch('/queues/api/queues/events/pause', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'a'.repeat(200000) }) });
+    assert.equal(json.status, 413);
+    assert.equal(((await json.json()) as { code: string }).code, 'ERR_DASHBOARD_BODY_TOO_LARGE');
+    assert.equal(await t.queues.events.isPaused(), false);
+
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    assert.equal(sample(metrics, 'socketworks_dashboard_bad_requests_total', { reason: 'bad_request' }), 5);
+    assert.equal(sample(metrics, 'socketworks_dashboard_bad_requests_total', { reason: 'body_too_large' }), 3);
+    assert.ok(!t.logs.lines.some((l) => l.level === 'error'), 'no internal error logged');
+  });
+
+  test('a job whose stored data or opts is not JSON is shown as unreadable, never its bytes, and every list still works', async () => {
+    await t.queues.events.obliterate({ force: true });
+    for (const id of ['EvREAD1', 'EvBADDATA', 'EvBADOPTS']) {
+      await t.queues.events.add('events_api', eventJobData({ eventId: id, envelopeId: `env-${id}` }), { jobId: `ev-${id}`, attempts: 1 });
+    }
+    await failJobs(t, 'events', 3);
+    const redis = await t.queues.events.client;
+    // JSON.parse's error would quote these bytes.
+    await redis.hset(t.queues.events.toKey('ev-EvBADDATA'), { data: 'RAWBYTES{not json xoxb-1-2-RAWSECRET' });
+    await redis.hset(t.queues.events.toKey('ev-EvBADOPTS'), { opts: 'RAWOPTS{"attempts": 1' });
+
+    const bodies: Record<string, string> = {};
+    const get = async (path: string) => {
+      const res = await t.fetch(path);
+      bodies[path] = await res.text();
+      assert.equal(res.status, 200, path);
+      return bodies[path]!;
+    };
+    const byId = JSON.parse(await get('/api/jobs?job_id=ev-EvBADDATA')) as SearchAnswer;
+    assert.deepEqual(byId.jobs.map((j) => [j.queue, j.id, j.state, j.unreadable]), [['events', 'ev-EvBADDATA', 'failed', true]]);
+    assert.match(byId.jobs[0]!.error!, /stored data is not JSON/);
+    assert.deepEqual(byId.jobs[0]!.data, { unreadable: true, error: byId.jobs[0]!.error });
+    const opts = JSON.parse(await get('/api/queues/events/jobs/ev-EvBADOPTS')) as JobView;
+    assert.equal(opts.unreadable, true);
+    assert.match(opts.error!, /stored opts is not JSON/);
+    assert.equal(opts.envelope_id, 'env-EvBADOPTS', 'its data is still shown');
+    const page = await get('/jobs?kind=job_id&q=ev-EvBADDATA');
+    assert.match(page, /This job cannot be read: its stored data is not JSON/);
+    assert.doesNotMatch(page, /Retry this job/);
+    // The scan for an envelope_id reads past them.
+    assert.deepEqual((JSON.parse(await get('/api/jobs?envelope_id=env-EvREAD1')) as SearchAnswer).jobs.map((j) => j.id), ['ev-EvREAD1']);
+    const board = JSON.parse(await get('/queues/api/queues?activeQueue=events&status=failed&page=1&jobsPerPage=10')) as { queues: Array<{ name: string; jobs: Array<{ id: string }> }> };
+    assert.deepEqual(board.queues.find((q) => q.name === 'events')!.jobs.map((j) => j.id).sort(), ['ev-EvBADDATA', 'ev-EvBADOPTS', 'ev-EvREAD1']);
+    assert.match(await get('/queues/api/queues/events/ev-EvBADDATA'), /stored data is not JSON/);
+    for (const [path, body] of Object.entries(bodies)) assert.doesNotMatch(body, /RAW/, `${path} shows none of the stored bytes`);
+
+    const retry = await t.fetch('/api/queues/events/jobs/ev-EvBADDATA/retry', { method: 'POST' });
+    assert.equal(retry.status, 409);
+    assert.equal(((await retry.json()) as { error: string }).error, 'ERR_DASHBOARD_JOB_UNREADABLE');
+    assert.deepEqual(await (await t.fetch('/api/queues/events/retry-failed', { method: 'POST' })).json(), { queue: 'events', retried: 1, skipped: 2, remaining: 2 });
+    assert.equal((await t.fetch('/queues/api/queues/events/ev-EvBADOPTS/clean', { method: 'PUT' })).status, 204, 'an unreadable failed job can be removed');
+    assert.ok(!t.logs.raw.some((line) => line.includes('RAW')), 'no stored bytes logged');
+    await t.queues.events.obliterate({ force: true });
+  });
+
+  test('two concurrent "retry all failed" retry every failed job exactly once', async () => {
+    const count = 300;
+    await t.queues.sync.obliterate({ force: true });
+    await t.queues.sync.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'block_suggestion', data: commandJobData(`env-many-${i}`), opts: { jobId: `env-env-many-${i}`, attempts: 1 } })));
+    await failJobs(t, 'sync', count);
+
+    const answers = await Promise.all([0, 1].map(async () => (await t.fetch('/api/queues/sync/retry-failed', { method: 'POST' })).json() as Promise<{ retried: number; remaining: number }>));
+    assert.equal(answers[0]!.retried + answers[1]!.retried, count, JSON.stringify(answers));
+    assert.deepEqual(await t.queues.sync.getJobCounts('failed', 'waiting'), { failed: 0, waiting: count, paused: 0 });
+    await t.queues.sync.obliterate({ force: true });
+  });
+
+  test('no response announces Express (X-Powered-By), bull-board\'s included', async () => {
+    for (const path of ['/', '/api/queues', '/queues', '/queues/api/queues', '/queues/static/favicon-32x32.png', '/nothing-here']) {
+      const res = await t.fetch(path);
+      await res.arrayBuffer();
+      assert.ok(res.status < 500, path);
+      assert.equal(res.headers.get('x-powered-by'), null, path);
+    }
+  });
+
   test('queue metrics reflect real counts, and a scrape storm reads Redis once per cache interval', async () => {
     const cached = await startTestDashboard({ name: 'dash-metrics', env: { DASHBOARD_METRICS_CACHE_MS: '60000' } });
     try {
@@ -353,6 +451,29 @@ describe('dashboard (in process)', () => {
       await redis.start();
       await waitFor(async () => (await fetch(`${own.url}/readyz`)).status === 200, { timeoutMs: 15000, message: '/readyz back to 200' });
     } finally {
+      await own.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('dashboard while Redis is down', () => {
+  test('logs a queue error once while it repeats, not once per queue and reconnect attempt', async () => {
+    const redis = await startPrivateRedis();
+    const own = await startTestDashboard({ name: 'dash-down-log', redisUrl: redis.url });
+    try {
+      const connection = await own.dashboard.queues.events.client;
+      const errors: string[] = [];
+      connection.on('error', (err: Error) => errors.push(err.message));
+      await redis.stop();
+      await waitFor(() => errors.length >= 3, { timeoutMs: 15000, message: 'three failed reconnect attempts' });
+      // Each error reaches all four queues; one line per run of the same error (ECONNREFUSED, and
+      // maybe a reset before it).
+      const runs = errors.filter((message, i) => message !== errors[i - 1]).length;
+      assert.equal(own.logs.lines.filter((l) => l.msg === 'queue error').length, runs, errors.join(' | '));
+    } finally {
+      await redis.start();
+      await waitFor(async () => (await fetch(`${own.url}/readyz`)).status === 200, { timeoutMs: 15000, message: '/readyz back to 200' });
       await own.close();
       await redis.stop();
     }

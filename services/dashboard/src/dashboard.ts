@@ -63,9 +63,7 @@ export async function startDashboard(config: DashboardConfig, deps: DashboardDep
     overrides: { commandTimeout: COMMAND_TIMEOUT_MS },
   });
   const queues = createQueues(redis, { prefix: config.queuePrefix });
-  for (const [name, queue] of Object.entries(queues)) {
-    queue.on('error', (err: unknown) => logger.warn({ queue: name, err: describeError(err) }, 'queue error'));
-  }
+  logQueueErrors(queues, redis, logger);
   await checkRedisAtStart(redis, logger);
 
   const stats = new QueueStats({ queues, redis, cacheMs: config.metricsCacheMs });
@@ -140,13 +138,34 @@ function buildApp(parts: AppParts): Express {
   app.use(readOnlyGuard(config.readOnly));
   app.use(sameOriginForChanges);
   app.use(['/api', `${BOARD_BASE_PATH}/api`, '/jobs', '/retry-failed'], requireRedis(redis));
-  app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly, failedJobs, retries: metrics.retries, refusals: metrics.refusals, logger }));
+  app.use(BOARD_BASE_PATH, boardAudit(logger), createBoardRouter({ queues: parts.queues, readOnly: config.readOnly, failedJobs, retries: metrics.retries, refusals: metrics.refusals, badRequests: metrics.badRequests, logger }));
   app.use('/api', createApiRouter({ finder, failedJobs, stats, retries: metrics.retries }));
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));
   app.use(createPageRouter({ finder, failedJobs, stats, retries: metrics.retries, readOnly: config.readOnly }));
   app.use((_req, _res, next) => next(new DashboardError('ERR_DASHBOARD_NO_ROUTE', 'no such page')));
-  app.use(errorHandler(logger, renderErrorPage));
+  app.use(errorHandler(logger, renderErrorPage, metrics.badRequests));
   return app;
+}
+
+/**
+ * Every queue gets an error listener. The four share one connection, so each of its errors (one
+ * per reconnect attempt while Redis is down) reaches all four: an error is logged once while it
+ * repeats, as attachRedisLogging does for the connection itself.
+ */
+function logQueueErrors(queues: Readonly<Record<QueueName, Queue>>, redis: RedisClient, logger: Logger): void {
+  let lastError = '';
+  for (const [name, queue] of Object.entries(queues)) {
+    queue.on('error', (err: unknown) => {
+      const described = describeError(err);
+      const key = `${described.code ?? ''}:${described.message}`;
+      if (key === lastError) return;
+      lastError = key;
+      logger.warn({ queue: name, err: described }, 'queue error');
+    });
+  }
+  redis.on('ready', () => {
+    lastError = '';
+  });
 }
 
 /** Answers 503 at once while Redis is disconnected, instead of holding the request until it is back. */

@@ -13,8 +13,14 @@ export type DashboardErrorCode =
   | 'ERR_DASHBOARD_JOB_NOT_FAILED'
   /** Another request (on any dashboard replica) is retrying or removing that job right now. */
   | 'ERR_DASHBOARD_JOB_BUSY'
+  /** Retry asked for a job BullMQ cannot read (its stored data is not JSON): a worker could not run it either. */
+  | 'ERR_DASHBOARD_JOB_UNREADABLE'
   /** A search without any of event_id, envelope_id, job_id or q, or one that is too long. */
   | 'ERR_DASHBOARD_BAD_QUERY'
+  /** A request the framework could not read: a malformed %-escape in its path or query, a malformed body. */
+  | 'ERR_DASHBOARD_BAD_REQUEST'
+  /** A request body over the limit (4 kB for the pages' forms, 100 kB for bull-board's JSON). */
+  | 'ERR_DASHBOARD_BODY_TOO_LARGE'
   /** A change was asked of a dashboard started with DASHBOARD_READ_ONLY=true. */
   | 'ERR_DASHBOARD_READ_ONLY'
   /** A state-changing request from another origin (cross-site request forgery). */
@@ -41,13 +47,17 @@ export function httpStatusFor(code: DashboardErrorCode): number {
       return 404;
     case 'ERR_DASHBOARD_JOB_NOT_FAILED':
     case 'ERR_DASHBOARD_JOB_BUSY':
+    case 'ERR_DASHBOARD_JOB_UNREADABLE':
       return 409;
     case 'ERR_DASHBOARD_BAD_QUERY':
+    case 'ERR_DASHBOARD_BAD_REQUEST':
       return 400;
     case 'ERR_DASHBOARD_READ_ONLY':
     case 'ERR_DASHBOARD_CROSS_ORIGIN':
     case 'ERR_DASHBOARD_BOARD_REFUSED':
       return 403;
+    case 'ERR_DASHBOARD_BODY_TOO_LARGE':
+      return 413;
     case 'ERR_DASHBOARD_HOST_REFUSED':
       return 421;
     case 'ERR_DASHBOARD_LOGIN_THROTTLED':

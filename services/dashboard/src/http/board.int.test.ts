@@ -28,10 +28,11 @@ async function startBoardOnly(t: Pick<TestDashboard, 'queues'>, redis: Redis, re
   const registry = new Registry();
   const retries = new Counter({ name: 'socketworks_dashboard_retries_total', help: 'h', labelNames: ['queue', 'kind'], registers: [registry] });
   const refusals = new Counter({ name: 'socketworks_dashboard_refusals_total', help: 'h', labelNames: ['reason'], registers: [registry] });
+  const badRequests = new Counter({ name: 'socketworks_dashboard_bad_requests_total', help: 'h', labelNames: ['reason'], registers: [registry] });
   const failedJobs = new FailedJobs({ queues: t.queues, redis, logger: logs.logger });
   const app = express();
-  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: t.queues, readOnly, failedJobs, retries, refusals, logger: logs.logger }));
-  app.use(errorHandler(logs.logger, renderErrorPage));
+  app.use(BOARD_BASE_PATH, createBoardRouter({ queues: t.queues, readOnly, failedJobs, retries, refusals, badRequests, logger: logs.logger }));
+  app.use(errorHandler(logs.logger, renderErrorPage, badRequests));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -14,21 +14,25 @@
 //   delayed or active jobs drop envelopes that were already acked (ARCHITECTURE.md: nothing acked
 //   is ever lost), while cleaning completed jobs drops the ids that dedupe Slack's redeliveries;
 // - read-only mode is enforced by bull-board itself (`readOnlyMode`), by the `before` hook and by
-//   the routes served here (403), behind the dashboard's own guard in front of every route.
-import { Router, type Request } from 'express';
-import type { Queue } from 'bullmq';
+//   the routes served here (403), behind the dashboard's own guard in front of every route;
+// - a job BullMQ cannot parse is listed and shown as unreadable (`readJob`) instead of failing its
+//   whole list, and bull-board's error answers never carry an error's message (see boardError).
+import { Router, type Express, type Request } from 'express';
+import type { Job, JobType, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import type { BeforeHookResult, HookContext } from '@bull-board/api/typings/app';
+import type { BeforeHookResult, ControllerHandlerReturnType, HookContext, HTTPStatus, JobStatus } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import { QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
-import type { Counter } from '@socketworks/runtime';
-import { DashboardError } from '../errors';
+import { describeError, type Counter } from '@socketworks/runtime';
+import { DashboardError, httpStatusFor } from '../errors';
 import { whyNotRemoved, type FailedJobs } from '../jobs/failed-jobs';
+import { readJob } from '../jobs/unreadable-job';
 import { redactForDisplay } from '../redact';
 import { actorOf } from './auth';
 import { queueParam } from './api-routes';
+import { badRequestOf, badRequestReason } from './security';
 
 export const BOARD_BASE_PATH = '/queues';
 
@@ -79,6 +83,8 @@ export interface BoardOptions {
   retries: Counter<'queue' | 'kind'>;
   /** Changes refused by the policy here, by reason. */
   refusals: Counter<'reason'>;
+  /** Requests to bull-board's API the framework could not read (shared with the dashboard's error handler). */
+  badRequests: Counter<'reason'>;
   logger: Logger;
 }
 
@@ -120,7 +126,7 @@ export function createBoardRouter(options: BoardOptions): Router {
       // `allowCompletedRetries` (hides "retry" on completed jobs, which we refuse) is read by
       // bull-board's base adapter but missing from BullMQAdapter's option type: passed as a variable.
       const adapterOptions = { readOnlyMode: options.readOnly, allowRetries: !options.readOnly, allowCompletedRetries: false, description: DESCRIPTIONS[name] };
-      return new BullMQAdapter(options.queues[name], adapterOptions);
+      return new ReadableJobsAdapter(options.queues[name], adapterOptions);
     }),
     serverAdapter,
     options: {
@@ -143,6 +149,11 @@ export function createBoardRouter(options: BoardOptions): Router {
       },
     },
   });
+
+  // Set after createBullBoard, which sets bull-board's own; its API router looks it up per error.
+  serverAdapter.setErrorHandler((err) => boardError(err, options));
+  // bull-board's routes run in an Express app of its own, which would announce itself.
+  (serverAdapter.getRouter() as Express).disable('x-powered-by');
 
   const router = Router();
   router.put(RETRY_ALL_ROUTE, async (req, res) => {
@@ -192,4 +203,51 @@ function writableQueue(req: Request, options: BoardOptions): QueueName {
     throw new DashboardError('ERR_DASHBOARD_READ_ONLY', 'the dashboard is read-only (DASHBOARD_READ_ONLY=true)');
   }
   return queueParam(req.params.queueName as string | undefined);
+}
+
+/**
+ * bull-board's adapter, reading jobs through `readJob`: a job BullMQ cannot parse is listed and
+ * shown as an UnreadableJob, instead of failing the whole list with a parse error.
+ */
+class ReadableJobsAdapter extends BullMQAdapter {
+  private readonly source: Queue;
+
+  constructor(queue: Queue, options: ConstructorParameters<typeof BullMQAdapter>[1]) {
+    super(queue, options);
+    this.source = queue;
+  }
+
+  override getJob(id: string): Promise<Job | undefined> {
+    return readJob(this.source, id);
+  }
+
+  override async getJobs(statuses: JobStatus[], start?: number, end?: number): Promise<Job[]> {
+    try {
+      return await super.getJobs(statuses, start, end);
+    } catch {
+      // A job of the page cannot be parsed (or Redis failed, and this fails the same way): read
+      // the page's jobs one by one.
+      const ids = await this.source.getRanges(statuses as JobType[], start, end, false);
+      const jobs = await Promise.all(ids.map((id) => readJob(this.source, id)));
+      return jobs.filter((job): job is Job => job !== undefined);
+    }
+  }
+}
+
+/**
+ * bull-board's answer when one of its routes throws, in its shape. Its own puts the error's
+ * message in the body, and a job BullMQ could not parse made that the first bytes of the job's
+ * data. A request the framework could not read keeps its 400 or 413, counted as the dashboard's
+ * own are; anything else is logged and answered 500 without its message.
+ */
+function boardError(err: Error, options: BoardOptions): ControllerHandlerReturnType {
+  const bad = badRequestOf(err);
+  if (bad) {
+    options.badRequests.inc({ reason: badRequestReason(bad) });
+    const key = err instanceof URIError ? 'ERRORS.INVALID_QUERY_PARAM' : 'ERRORS.INVALID_REQUEST_BODY';
+    // 413 is missing from bull-board's HTTPStatus type; its Express adapter sends any status.
+    return { status: httpStatusFor(bad.code) as HTTPStatus, body: { error: { key }, code: bad.code, message: bad.message } };
+  }
+  options.logger.error({ err: describeError(err) }, 'bull-board request failed');
+  return { status: 500, body: { error: { key: 'ERRORS.INTERNAL_SERVER_ERROR' }, message: 'internal error: see the dashboard logs' } };
 }

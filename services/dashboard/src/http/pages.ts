@@ -114,7 +114,7 @@ ${heading ? '<h2>Find a job</h2>' : ''}
 }
 
 function renderJob(view: JobView, ctx: PageContext): string {
-  const canRetry = view.state === 'failed' && !ctx.readOnly;
+  const canRetry = view.state === 'failed' && !ctx.readOnly && !view.unreadable;
   const headingId = `job-${view.queue}-${view.id}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const retry = canRetry
     ? `<form method="post" action="/jobs/${encodeURIComponent(view.queue)}/${encodeURIComponent(view.id)}/retry"><button type="submit">Retry this job</button></form>`
@@ -138,7 +138,7 @@ function renderJob(view: JobView, ctx: PageContext): string {
 <dt>Last started</dt><dd>${time(view.processedOn)}</dd>
 <dt>Finished</dt><dd>${time(view.finishedOn)}</dd>
 </dl>
-${retry}${error}${stack}
+${view.unreadable ? `<p class="problem" role="alert" data-testid="unreadable">This job cannot be read: ${escapeHtml(view.error)}. What is stored there is not shown.</p>` : ''}${retry}${error}${stack}
 <h3>Job data (secrets redacted)</h3>
 <pre data-testid="job-data">${escapeHtml(JSON.stringify(view.data, null, 2))}</pre>
 <p><a href="/queues/queue/${encodeURIComponent(view.queue)}/${encodeURIComponent(view.id)}">Open in bull-board</a></p>

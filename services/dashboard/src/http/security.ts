@@ -96,17 +96,47 @@ export function readOnlyGuard(readOnly: boolean): RequestHandler {
 }
 
 /**
- * Last handler: a DashboardError answers with its status and code; anything else is logged and
- * answered 500 without its message (it may come from Redis and name a host). HTML pages get HTML.
+ * The request the framework could not read, as a DashboardError: an undecodable %-escape in a path
+ * parameter (express: `status` 400) or a query (bull-board decodes one: a bare URIError), a body
+ * over the limit (body-parser: 413) or otherwise unreadable (body-parser: 400, 415). Undefined for
+ * anything else. The messages are our own: the framework's quote the request.
  */
-export function errorHandler(logger: Logger, renderHtml: (status: number, message: string) => string): ErrorRequestHandler {
+export function badRequestOf(err: unknown): DashboardError | undefined {
+  const { status, statusCode, limit } = (typeof err === 'object' && err !== null ? err : {}) as { status?: unknown; statusCode?: unknown; limit?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (code === 413) {
+    const max = typeof limit === 'number' ? ` (${limit} bytes)` : '';
+    return new DashboardError('ERR_DASHBOARD_BODY_TOO_LARGE', `the request body is larger than the dashboard accepts${max}`, { cause: err });
+  }
+  if (err instanceof URIError || (typeof code === 'number' && code >= 400 && code < 500)) {
+    const what = err instanceof URIError ? 'a malformed %-escape in its path or query' : 'its body could not be read';
+    return new DashboardError('ERR_DASHBOARD_BAD_REQUEST', `the request could not be read: ${what}`, { cause: err });
+  }
+  return undefined;
+}
+
+/** `socketworks_dashboard_bad_requests_total`'s reason for a badRequestOf error. */
+export function badRequestReason(err: DashboardError): 'bad_request' | 'body_too_large' {
+  return err.code === 'ERR_DASHBOARD_BODY_TOO_LARGE' ? 'body_too_large' : 'bad_request';
+}
+
+/**
+ * Last handler: a DashboardError answers with its status and code; a request the framework could
+ * not read with 400 or 413, counted (`badRequests`) but not logged: it is the client's mistake,
+ * not ours. Anything else is logged and answered 500 without its message (it may come from Redis
+ * and name a host). HTML pages get HTML.
+ */
+export function errorHandler(logger: Logger, renderHtml: (status: number, message: string) => string, badRequests: Counter<'reason'>): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     let status = 500;
     let body = { error: 'ERR_DASHBOARD_INTERNAL', message: 'internal error: see the dashboard logs' };
-    if (err instanceof DashboardError) {
-      status = httpStatusFor(err.code);
-      body = { error: err.code, message: err.message };
+    const bad = badRequestOf(err);
+    if (bad) badRequests.inc({ reason: badRequestReason(bad) });
+    const known = err instanceof DashboardError ? err : bad;
+    if (known) {
+      status = httpStatusFor(known.code);
+      body = { error: known.code, message: known.message };
     } else {
       logger.error({ err: describeError(err), method: req.method, path: req.path }, 'request failed');
     }

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
 import { deleteIfValue, describeError } from '@socketworks/runtime';
 import { DashboardError } from '../errors';
+import { readJob, UnreadableJob } from './unreadable-job';
 
 export interface RetryAllResult {
   queue: QueueName;
@@ -89,6 +90,10 @@ export class FailedJobs {
   /**
    * Moves the jobs that were in the failed set when it was called back to waiting, oldest failure
    * first, at most `retryAllMax`. Jobs that fail again meanwhile are not picked up a second time.
+   *
+   * The set is read in pages after a (score, id) cursor, not by offset: other requests (another
+   * "retry all", on any replica) take jobs out of it meanwhile, and an offset would then jump over
+   * jobs that nobody retries. A job another request holds is skipped here and retried there.
    */
   async retryAllFailed(queueName: QueueName, actor: string): Promise<RetryAllResult> {
     const queue = this.queues[queueName];
@@ -97,11 +102,23 @@ export class FailedJobs {
     const cutoff = Date.now();
     let retried = 0;
     let skipped = 0;
+    // The cursor: the score of the last job tried, and every job tried at that score (the set
+    // orders jobs of one score by id; many fail within the same millisecond).
+    let fromScore = '-inf';
+    let triedAtScore = new Set<string>();
     while (retried < this.retryAllMax) {
-      // Retried jobs leave the set, so the next page starts after the ones that could not move.
-      const ids = await client.zrangebyscore(failedKey, '-inf', cutoff, 'LIMIT', skipped, Math.min(PAGE, this.retryAllMax - retried));
-      if (ids.length === 0) break;
-      for (const id of ids) {
+      const reply = await client.zrangebyscore(failedKey, fromScore, cutoff, 'WITHSCORES', 'LIMIT', 0, triedAtScore.size + PAGE);
+      const page: Array<[id: string, score: string]> = [];
+      for (let i = 0; i < reply.length; i += 2) {
+        if (!triedAtScore.has(reply[i]!)) page.push([reply[i]!, reply[i + 1]!]);
+      }
+      if (page.length === 0) break;
+      for (const [id, score] of page.slice(0, this.retryAllMax - retried)) {
+        if (score !== fromScore) {
+          fromScore = score;
+          triedAtScore = new Set();
+        }
+        triedAtScore.add(id);
         try {
           await this.retryLocked(queueName, id);
           retried += 1;
@@ -143,12 +160,15 @@ export class FailedJobs {
   }
 
   private async existingJob(queueName: QueueName, jobId: string): Promise<Job> {
-    const job = (await this.queues[queueName].getJob(jobId)) as Job | undefined;
+    const job = await readJob(this.queues[queueName], jobId);
     if (!job) throw new DashboardError('ERR_DASHBOARD_JOB_NOT_FOUND', `no job ${jobId} in queue ${queueName}`);
     return job;
   }
 
   private async retryJob(queueName: QueueName, job: Job): Promise<void> {
+    if (job instanceof UnreadableJob) {
+      throw new DashboardError('ERR_DASHBOARD_JOB_UNREADABLE', `job ${String(job.id)} in queue ${queueName} cannot be retried: ${job.problem}, so a worker could not run it either. Remove it, or repair it in Redis`);
+    }
     const state = await job.getState();
     if (state !== 'failed') {
       throw new DashboardError('ERR_DASHBOARD_JOB_NOT_FAILED', `job ${String(job.id)} in queue ${queueName} is ${state}, not failed`);

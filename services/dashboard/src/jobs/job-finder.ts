@@ -3,10 +3,11 @@
 // them (PROTOCOL.md §8: `ev-<event_id>` for events, `env-<envelope_id>` for the rest), so most
 // look-ups are one HGETALL per queue; only an envelope_id of an event needs a scan, and that scan
 // is bounded.
-import type { Job, JobType, Queue } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import { envelopeJobIdOf, eventJobIdOf, QUEUE_NAMES, type QueueName } from '@socketworks/protocol';
 import { DashboardError } from '../errors';
 import { toJobView, type JobView } from './job-view';
+import { readJob } from './unreadable-job';
 
 export type JobQueryKind = 'event_id' | 'envelope_id' | 'job_id' | 'any';
 
@@ -101,10 +102,9 @@ export class JobFinder {
     return views;
   }
 
-  /** One job with its state, or undefined when the queue has no such job. */
+  /** One job with its state (`unreadable` when BullMQ cannot parse it), or undefined when the queue has no such job. */
   async get(queueName: QueueName, id: string): Promise<JobView | undefined> {
-    const queue = this.queues[queueName];
-    const job = (await queue.getJob(id)) as Job | undefined;
+    const job = await readJob(this.queues[queueName], id);
     if (!job) return undefined;
     return toJobView(queueName, job, await job.getState());
   }
@@ -116,7 +116,8 @@ export class JobFinder {
         const end = Math.min(start + SCAN_PAGE, this.scanLimit) - 1;
         // Ids first, so a page of ids whose jobs were just removed does not end the scan early.
         const ids = await queue.getRanges([state], start, end, false);
-        const jobs = (await Promise.all(ids.map((id) => queue.getJob(id)))) as (Job | undefined)[];
+        // An unreadable job's data is a placeholder: it never matches.
+        const jobs = await Promise.all(ids.map((id) => readJob(queue, id)));
         const match = jobs.find((job) => (job?.data as { envelope_id?: unknown } | undefined)?.envelope_id === envelopeId);
         if (match) return toJobView(queueName, match, await match.getState());
         if (ids.length < end - start + 1) break;

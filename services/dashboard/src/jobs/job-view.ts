@@ -4,6 +4,7 @@
 import type { Job, JobState } from 'bullmq';
 import type { QueueName } from '@socketworks/protocol';
 import { redactForDisplay, redactString } from '../redact';
+import { UnreadableJob } from './unreadable-job';
 
 export interface JobView {
   queue: QueueName;
@@ -29,6 +30,12 @@ export interface JobView {
   /** The whole job data (envelope fields and payload), secrets redacted. */
   data: unknown;
   returnvalue: unknown;
+  /**
+   * Only on a job BullMQ cannot read (its stored data, options, progress or parent is not JSON):
+   * `error` says which, and `data` is `{ unreadable: true, error }` when the data is the problem.
+   */
+  unreadable?: true;
+  error?: string;
 }
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
@@ -55,5 +62,6 @@ export function toJobView(queue: QueueName, job: Job, state: JobState | 'unknown
     team_id: str(payload.team_id) ?? str((payload.team as { id?: unknown } | undefined)?.id),
     data: redactForDisplay(data),
     returnvalue: redactForDisplay(job.returnvalue ?? null),
+    ...(job instanceof UnreadableJob ? { unreadable: true, error: job.problem } : {}),
   };
 }

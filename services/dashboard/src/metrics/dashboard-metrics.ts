@@ -12,6 +12,8 @@ export interface DashboardMetrics {
   retries: Counter<'queue' | 'kind'>;
   /** Requests refused by policy (not for their credentials), by reason. */
   refusals: Counter<'reason'>;
+  /** Requests the framework could not read (a malformed %-escape, a body over the limit), by reason. */
+  badRequests: Counter<'reason'>;
 }
 
 const QUEUE_GAUGES: ReadonlyArray<{ name: string; help: string; field: keyof QueueCounts }> = [
@@ -27,12 +29,17 @@ const QUEUE_GAUGES: ReadonlyArray<{ name: string; help: string; field: keyof Que
   },
 ];
 
-export function createDashboardMetrics(registry: Registry, stats: QueueStats, logger: Logger): DashboardMetrics {
+export function createDashboardMetrics(registry: Registry, stats: Pick<QueueStats, 'snapshot'>, logger: Logger): DashboardMetrics {
   const registers = [registry];
   const readErrors = new Counter({
     name: 'socketworks_dashboard_queue_read_errors_total',
     help: 'Readings of the queues that failed (Redis unreachable or erroring); the queue gauges are then left empty, not stale.',
     registers,
+    // Registered first, so it is read first: it waits for the scrape's reading, so a failure
+    // shows in the scrape that saw it, not the next one.
+    async collect() {
+      await reading();
+    },
   });
   let lastError = '';
   // Every gauge's collect asks for a reading; QueueStats hands concurrent callers the same promise,
@@ -113,6 +120,12 @@ export function createDashboardMetrics(registry: Registry, stats: QueueStats, lo
     refusals: new Counter({
       name: 'socketworks_dashboard_refusals_total',
       help: 'Requests refused by policy (not for credentials), by reason: route and state (a bull-board change that would forge, re-run or drop Slack work), read_only (bull-board, in read-only mode), host (DASHBOARD_OPEN and a Host that is not loopback), throttled (a login from an address with too many failed logins, whatever its credentials).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    badRequests: new Counter({
+      name: 'socketworks_dashboard_bad_requests_total',
+      help: 'Requests answered 400 or 413 because they could not be read, by reason: bad_request (a malformed %-escape in the path or query, an unreadable body), body_too_large (a body over the limit).',
       labelNames: ['reason'],
       registers,
     }),
