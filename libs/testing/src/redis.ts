@@ -109,7 +109,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     await waitFor(() => answersPing(`redis://127.0.0.1:${port}`), { timeoutMs: 10000, message: `redis-server on port ${port}` });
   };
   const stop = async () => {
-    if (!child || child.exitCode !== null) return;
+    // Killed by our signal, a child has no exit code, only a signal code.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;

@@ -120,3 +120,25 @@ test('Redis restarts: the same worker process reconnects and serves jobs added a
     await redis.stop();
   }
 });
+
+test('SIGTERM while Redis is unreachable: the worker stops at once (exit 0), it does not wait for a reconnect that may never come', async () => {
+  const prefix = uniquePrefix('sigterm-down');
+  const redis = await startPrivateRedis();
+  try {
+    const proc = await worker('worker-d', redis.url, prefix, { WORKER_QUEUES: 'events:4,interactive:2', WORKER_SHUTDOWN_TIMEOUT_MS: '15000' });
+    const port = await opsPort(proc);
+    await redis.stop();
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, { timeoutMs: 15_000, message: 'not ready while Redis is down' });
+    // Long enough for BullMQ's blocking connections to be between reconnect attempts.
+    await new Promise((r) => setTimeout(r, 1500));
+    const sigtermAt = Date.now();
+    assert.equal(await proc.stop('SIGTERM', 20_000), 0, 'exit 0, not the shutdown timeout');
+    const tookMs = Date.now() - sigtermAt;
+    assert.ok(tookMs < 10_000, `stopped in ${tookMs} ms`);
+    assert.ok(proc.logs.some((l) => l.msg === 'stopped'));
+    assert.ok(!proc.logs.some((l) => l.msg === 'shutdown timed out: exiting'));
+    process.stderr.write(`# SIGTERM with Redis down: stopped in ${tookMs} ms\n`);
+  } finally {
+    await redis.stop();
+  }
+});

@@ -46,6 +46,35 @@ interface Served {
   name: ServedQueue;
   worker: Worker;
   connection: RedisClient;
+  /** Jobs of this queue whose processor is running here. */
+  running: RunningJobs;
+}
+
+/**
+ * Once a queue's last job here is done, how long its BullMQ Worker gets to close its connections.
+ * BullMQ's close waits for its blocking connection to end, and an ioredis connection between
+ * reconnect attempts (Redis unreachable) never does: past this the stop goes on without it.
+ */
+const CLOSE_AFTER_JOBS_MS = 2000;
+
+/** Counts running processor calls; `whenIdle` resolves once none runs. */
+class RunningJobs {
+  private count = 0;
+  private idle: Array<() => void> = [];
+
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.count += 1;
+    try {
+      return await work();
+    } finally {
+      this.count -= 1;
+      if (this.count === 0) for (const done of this.idle.splice(0)) done();
+    }
+  }
+
+  whenIdle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
 }
 
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
@@ -144,7 +173,9 @@ function serveQueue(
   // (take, finish, renew locks; the moves of concurrent jobs in one turn share a write) and
   // duplicates it for its blocking reads.
   const connection = createRedisConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER, role: 'blocking', name: `worker:${name}`, logger, coalesceWrites: true });
-  const worker = new ReadableWorker(name, createProcessor({ ...parts, queue: name }), {
+  const running = new RunningJobs();
+  const processor = createProcessor({ ...parts, queue: name });
+  const worker = new ReadableWorker(name, (job, token) => running.track(() => processor(job, token)), {
     connection,
     prefix: bullPrefix(config.QUEUE_PREFIX),
     concurrency,
@@ -190,18 +221,34 @@ function serveQueue(
   worker.on('stalled', (jobId: string) => {
     logger.warn({ queue: name, job_id: jobId }, 'job stalled (its worker stopped renewing the lock); it runs again or fails');
   });
-  return { name, worker, connection };
+  return { name, worker, connection, running };
 }
 
 async function closeAll(served: Served[], ops: OpsServer, logger: Logger): Promise<void> {
-  await Promise.all(
-    served.map((s) =>
-      s.worker.close().catch((err: unknown) => {
-        // Going on is safe: the process is stopping; jobs that did not finish are stalled and run again.
-        logger.error({ queue: s.name, err: describeError(err) }, 'closing the queue worker failed');
-      }),
-    ),
-  );
+  await Promise.all(served.map((s) => closeServed(s, logger)));
   for (const s of served) s.connection.disconnect();
   await ops.close();
+}
+
+/** Takes no new job, waits for the running ones, then closes the Worker, bounded once they are done. */
+async function closeServed(s: Served, logger: Logger): Promise<void> {
+  const closed = s.worker.close().then(
+    () => true,
+    (err: unknown) => {
+      // Going on is safe: the process is stopping; jobs that did not finish are stalled and run again.
+      logger.error({ queue: s.name, err: describeError(err) }, 'closing the queue worker failed');
+      return true;
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = s.running.whenIdle().then(() => new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_AFTER_JOBS_MS))));
+  const done = await Promise.race([closed, givenUp]);
+  clearTimeout(timer);
+  if (!done) {
+    // Going on is safe: a job whose result could not be written is stalled and runs again.
+    logger.warn(
+      { queue: s.name, waited_ms: CLOSE_AFTER_JOBS_MS, redis_status: s.connection.status },
+      'queue worker still closing after its jobs finished (Redis unreachable?): stopping without it',
+    );
+  }
 }
