@@ -46,7 +46,9 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       ...(eventId ? { event_id: eventId } : {}),
       attempt: job.attemptsMade + 1,
     });
-    jobLogger.debug({ type: data.type, payload_type: data.payload.type }, 'job started');
+    // A payload's type is what the sender wrote: bounded before it reaches a log line.
+    const payloadType = typeof data.payload.type === 'string' ? data.payload.type.slice(0, 64) : undefined;
+    jobLogger.debug({ type: data.type, payload_type: payloadType }, 'job started');
     const end = metrics.handlerDuration.startTimer({ queue });
     const reply = sync?.forJob(data, jobLogger);
     try {

@@ -212,3 +212,10 @@ test('readiness is 200 while the workers run; the token is in no log line', asyn
   assert.ok(logs.length > 20, 'the debug lines of every test above are here');
   assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.slice(5)), 'the bot token leaked into the logs');
 });
+
+test('a payload type of any length reaches the log cut to 64 characters', async () => {
+  const { job } = await enqueue('interactive', { ...blockActionsPayload({ actions: [{ action_id: 'noop', value: 'n' }] }), type: 'y'.repeat(10_000) });
+  await settled(job, 'completed');
+  const started = logs.find((l) => l.msg === 'job started' && l.job_id === job.id)!;
+  assert.equal(started.payload_type, 'y'.repeat(64));
+});
