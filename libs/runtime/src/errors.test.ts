@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeError, SocketworksError } from './errors';
+import { describeError, RepeatedErrors, SocketworksError } from './errors';
 
 test('an error is described by message, name and string code', () => {
   const err = Object.assign(new Error('boom'), { code: 'ECONNREFUSED' });
@@ -30,4 +30,16 @@ test('anything thrown is described without throwing', () => {
   assert.deepEqual(describeError(undefined), { message: 'undefined' });
   assert.deepEqual(describeError({ toString: 1 }), { message: 'thrown object' });
   assert.deepEqual(describeError(Object.create(null)), { message: 'thrown object' });
+});
+
+test('RepeatedErrors lets each distinct error through once while it repeats; reset says whether one was held', () => {
+  const errors = new RepeatedErrors();
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  assert.deepEqual(errors.fresh(refused), describeError(refused));
+  assert.equal(errors.fresh(refused), undefined, 'a repeat is held back');
+  // Same message, another code: a different error.
+  assert.ok(errors.fresh(new Error('connect ECONNREFUSED')));
+  assert.equal(errors.reset(), true);
+  assert.equal(errors.reset(), false);
+  assert.ok(errors.fresh(refused), 'after a reset the same error is news again');
 });

@@ -42,3 +42,26 @@ function describe(err: unknown, depth: number): ErrorDescription {
     return { message: `thrown ${err === null ? 'null' : typeof err}` };
   }
 }
+
+/**
+ * Lets each distinct error through once while it repeats (a connection fails the same way on
+ * every reconnect attempt): `fresh` describes an error only when it differs from the last one,
+ * `reset` (on recovery) lets the next one through and says whether any was held back.
+ */
+export class RepeatedErrors {
+  private last = '';
+
+  fresh(err: unknown): ErrorDescription | undefined {
+    const described = describeError(err);
+    const key = `${described.code ?? ''}:${described.message}`;
+    if (key === this.last) return undefined;
+    this.last = key;
+    return described;
+  }
+
+  reset(): boolean {
+    const had = this.last !== '';
+    this.last = '';
+    return had;
+  }
+}

@@ -3,7 +3,7 @@
 // restart.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { describeError } from './errors';
+import { describeError, RepeatedErrors } from './errors';
 import { WriteCoalescer } from './write-coalescer';
 
 export type RedisRole =
@@ -141,17 +141,13 @@ export async function quitRedis(redis: RedisClient, name: string, logger: Logger
 
 /** Every emitter gets an error listener when created; repeats of one error are logged once. */
 export function attachRedisLogging(redis: RedisClient, name: string, logger: Logger): void {
-  let lastError = '';
+  const errors = new RepeatedErrors();
   redis.on('error', (err: unknown) => {
-    const described = describeError(err);
-    const key = `${described.code ?? ''}:${described.message}`;
-    if (key === lastError) return;
-    lastError = key;
-    logger.warn({ redis: name, err: described }, 'redis connection error');
+    const described = errors.fresh(err);
+    if (described) logger.warn({ redis: name, err: described }, 'redis connection error');
   });
   redis.on('ready', () => {
-    if (lastError) logger.info({ redis: name }, 'redis connection restored');
-    lastError = '';
+    if (errors.reset()) logger.info({ redis: name }, 'redis connection restored');
   });
 }
 

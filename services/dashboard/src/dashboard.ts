@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { RedisClient } from '@socketworks/runtime';
 import type { Logger } from 'pino';
 import type { QueueName } from '@socketworks/protocol';
-import { checkRedis, createMetricsRegistry, createQueues, createRedisConnection, describeError, quitRedis, type Registry } from '@socketworks/runtime';
+import { checkRedis, createMetricsRegistry, createQueues, createRedisConnection, describeError, quitRedis, RepeatedErrors, type Registry } from '@socketworks/runtime';
 import { isLoopbackHost, type DashboardConfig } from './config';
 import { DashboardError } from './errors';
 import { createApiRouter } from './http/api-routes';
@@ -153,19 +153,14 @@ function buildApp(parts: AppParts): Express {
  * repeats, as attachRedisLogging does for the connection itself.
  */
 function logQueueErrors(queues: Readonly<Record<QueueName, Queue>>, redis: RedisClient, logger: Logger): void {
-  let lastError = '';
+  const errors = new RepeatedErrors();
   for (const [name, queue] of Object.entries(queues)) {
     queue.on('error', (err: unknown) => {
-      const described = describeError(err);
-      const key = `${described.code ?? ''}:${described.message}`;
-      if (key === lastError) return;
-      lastError = key;
-      logger.warn({ queue: name, err: described }, 'queue error');
+      const described = errors.fresh(err);
+      if (described) logger.warn({ queue: name, err: described }, 'queue error');
     });
   }
-  redis.on('ready', () => {
-    lastError = '';
-  });
+  redis.on('ready', () => errors.reset());
 }
 
 /** Answers 503 at once while Redis is disconnected, instead of holding the request until it is back. */

@@ -10,6 +10,7 @@ import {
   createRedisConnection,
   describeError,
   quitRedis,
+  RepeatedErrors,
   startOpsServer,
   type Logger,
   type OpsServer,
@@ -184,16 +185,14 @@ function serveQueue(
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     autorun: true,
   });
-  let lastError = '';
+  // BullMQ repeats connection errors on every reconnect attempt; one line per distinct error.
+  const errors = new RepeatedErrors();
   worker.on('error', (err) => {
-    // BullMQ repeats connection errors on every reconnect attempt; one line per distinct error.
-    const described = describeError(err);
-    if (described.message === lastError) return;
-    lastError = described.message;
-    logger.warn({ queue: name, err: described }, 'queue worker error');
+    const described = errors.fresh(err);
+    if (described) logger.warn({ queue: name, err: described }, 'queue worker error');
   });
   worker.on('completed', (job: Job) => {
-    lastError = '';
+    errors.reset();
     metrics.jobs.inc({ queue: name, outcome: 'completed' });
     // The job will not run again: its recorded effects can go (else they expire with the dedupe window).
     if (job.id) {
