@@ -44,3 +44,26 @@ export function createQueues(connection: ConnectionOptions, settings: QueueSetti
   for (const name of QUEUE_NAMES) queues[name] = createQueue(name, connection, settings);
   return queues;
 }
+
+/** The fields of a job's hash BullMQ parses as JSON when it reads the job (`Job.fromJSON`). */
+const JOB_JSON_FIELDS = ['data', 'opts', 'progress', 'parent'] as const;
+
+export type JobJsonField = (typeof JOB_JSON_FIELDS)[number];
+
+/**
+ * The fields of a stored job BullMQ cannot read: text that is not JSON (written by hand, by
+ * something other than BullMQ, a partial restore), or `opts` of `null` (read with
+ * Object.entries). An absent or empty field reads as its default, so it is never one of them.
+ */
+export function unreadableJobFields(stored: Readonly<Record<string, string | undefined>>): JobJsonField[] {
+  return JOB_JSON_FIELDS.filter((field) => {
+    const text = stored[field];
+    if (text === undefined || text === '') return false;
+    try {
+      const value: unknown = JSON.parse(text);
+      return field === 'opts' && value === null;
+    } catch {
+      return true;
+    }
+  });
+}

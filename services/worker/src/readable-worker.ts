@@ -4,8 +4,7 @@
 // or metric ever sees it. This Worker builds such a job with those fields at their defaults and
 // marks it, so the processor fails it for good with the reason, like any other invalid job data.
 import { Worker, type Job, type JobJsonRaw } from 'bullmq';
-
-const JSON_FIELDS = { data: '{}', opts: '{}', progress: '0' } as const;
+import { unreadableJobFields } from '@socketworks/runtime';
 
 const unreadable = new WeakMap<Job, string>();
 
@@ -19,29 +18,15 @@ export class ReadableWorker extends Worker {
     try {
       return super.createJob(raw, jobId);
     } catch (err) {
-      const bad = Object.keys(JSON_FIELDS).filter((field) => !isJson(raw[field as keyof typeof JSON_FIELDS]));
-      if (raw.parent !== undefined && !isJson(raw.parent)) bad.push('parent');
+      const bad = unreadableJobFields(raw as unknown as Record<string, string | undefined>);
       // Not a parse failure of ours to mend: BullMQ's own handling applies.
       if (bad.length === 0) throw err;
-      const mended: JobJsonRaw = { ...raw };
-      for (const field of bad) {
-        if (field === 'parent') delete mended.parent;
-        else mended[field as keyof typeof JSON_FIELDS] = JSON_FIELDS[field as keyof typeof JSON_FIELDS];
-      }
-      const job = super.createJob(mended, jobId);
+      // An empty field reads as its default (`{}`, `0`, no parent).
+      const mended: Record<string, unknown> = { ...raw };
+      for (const field of bad) mended[field] = '';
+      const job = super.createJob(mended as unknown as JobJsonRaw, jobId);
       unreadable.set(job, `the stored ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not JSON`);
       return job;
     }
-  }
-}
-
-/** Absent counts as JSON: BullMQ reads a missing field as its default. */
-function isJson(text: string | undefined): boolean {
-  if (text === undefined || text === '') return true;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -5,9 +5,7 @@
 // every page, API answer and bull-board list it was part of. So the dashboard reads jobs through
 // `readJob`, which answers such a job with an UnreadableJob standing in for it.
 import { Job, type JobJsonRaw, type Queue } from 'bullmq';
-
-/** The hash fields BullMQ parses as JSON when it reads a job (`Job.fromJSON`). */
-const JSON_FIELDS = ['data', 'opts', 'progress', 'parent'] as const;
+import { unreadableJobFields } from '@socketworks/runtime';
 
 /**
  * A job whose stored data, options, progress or parent is not JSON. It has everything BullMQ
@@ -36,7 +34,7 @@ export async function readJob(queue: Queue, id: string): Promise<Job | undefined
   } catch (err) {
     const hash = await (await queue.client).hgetall(queue.toKey(id));
     if (Object.keys(hash).length === 0) return undefined;
-    const unreadable = JSON_FIELDS.filter((field) => hash[field] && !isJson(field, hash[field]));
+    const unreadable = unreadableJobFields(hash);
     // Every field parses: the error was something else, for the caller to handle.
     if (unreadable.length === 0) throw err;
     // An empty field reads as its default (`{}`, `0`, no parent).
@@ -48,16 +46,4 @@ export async function readJob(queue: Queue, id: string): Promise<Job | undefined
     if (unreadable.includes('data')) job.data = { unreadable: true, error: job.problem };
     return job;
   }
-}
-
-/** Whether `Job.fromJSON` can read this field's stored text. */
-function isJson(field: string, text: string): boolean {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  // Options are read with Object.entries, which throws on null.
-  return field !== 'opts' || value !== null;
 }
