@@ -29,6 +29,7 @@ const TRANSIENT_4XX: ReadonlySet<number> = new Set([408, 425, 429]);
 const PERMANENT_FRAMEWORK_CODES: ReadonlySet<FrameworkErrorCode> = new Set([
   'ERR_SAY_NO_CHANNEL',
   'ERR_RESPOND_NO_URL',
+  'ERR_RESPOND_BAD_URL',
   'ERR_AUTHORIZE_FAILED',
   // A response_url past its 5 uses or 30 minutes stays dead: post with chat.postMessage instead.
   'ERR_RESPOND_URL_EXHAUSTED',

@@ -23,6 +23,8 @@ export type FrameworkErrorCode =
   | 'ERR_RESPOND_STATUS'
   /** `response_url` could not be reached (network error, timeout). */
   | 'ERR_RESPOND_REQUEST'
+  /** The payload's `response_url` is not an http(s) URL: nothing was posted, no use was taken. */
+  | 'ERR_RESPOND_BAD_URL'
   /** An app declared its own failure permanent: the job fails without retries. */
   | 'ERR_APP_PERMANENT'
   /**
@@ -53,7 +55,7 @@ export class MultipleListenerError extends FrameworkError {
 /** A failed `response_url` POST. `status` is the HTTP status, absent when no response came. */
 export class RespondError extends FrameworkError {
   constructor(
-    code: 'ERR_RESPOND_STATUS' | 'ERR_RESPOND_REQUEST' | 'ERR_RESPOND_NO_URL' | 'ERR_RESPOND_URL_EXHAUSTED' | 'ERR_RESPOND_URL_EXPIRED',
+    code: 'ERR_RESPOND_STATUS' | 'ERR_RESPOND_REQUEST' | 'ERR_RESPOND_NO_URL' | 'ERR_RESPOND_BAD_URL' | 'ERR_RESPOND_URL_EXHAUSTED' | 'ERR_RESPOND_URL_EXPIRED',
     message: string,
     readonly status?: number,
     options?: { cause?: unknown },

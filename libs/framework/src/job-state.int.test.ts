@@ -293,6 +293,24 @@ test('respond() 30 minutes after the envelope arrived fails with ERR_RESPOND_URL
   assert.equal(sim.responseUrlCalls().filter((c) => c.body.text === 'too late').length, 0);
 });
 
+test('respond() to a response_url that is not an http(s) URL: ERR_RESPOND_BAD_URL (permanent) at once, no use taken, no call recorded', async () => {
+  for (const bad of ['not a url xoxb-secret', 'javascript:alert(1)', 'file:///etc/passwd']) {
+    const app = newApp((a) => a.command('/bad', async ({ respond }) => void (await respond('never sent'))));
+    const data = jobData('slash_commands', slashCommandPayload({ command: '/bad', text: '' }));
+    data.payload.response_url = bad;
+    const jobId = newJobId();
+    // Twice, as BullMQ would retry a transient failure: both are the same permanent refusal.
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const err = (await app.dispatch(data, jobId).catch((e: unknown) => e)) as RespondError;
+      assert.equal(err.code, 'ERR_RESPOND_BAD_URL', bad);
+      assert.equal(classifyError(err), 'permanent');
+      assert.ok(!err.message.includes('secret') && !err.message.includes('passwd') && !err.message.includes('alert'), err.message);
+    }
+    assert.equal(await redis.exists(keys.responseUrl(bad)), 0, 'no use of the URL taken');
+    assert.equal(await redis.exists(keys.effects(jobId)), 0, 'no call recorded as made or pending');
+  }
+});
+
 test('RedisInstallationStore: a token per team, org-wide installs by enterprise, a clear permanent error (no token) for a missing team', async () => {
   const store = new RedisInstallationStore({ redis, keyPrefix: prefix, cacheTtlMs: 0 });
   const tokenA = 'xoxb-1000000001-1000000001-teamateamateama';

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { classifyError } from './classify-error';
 import { RespondError } from './errors';
 import { createRespond } from './respond';
 import { startLocalServer, type LocalServer } from './test-support/local-server';
@@ -111,7 +112,7 @@ test('no answer within the timeout rejects with ERR_RESPOND_REQUEST', async () =
   assert.ok(Date.now() - started >= 140);
 });
 
-test('an unreachable URL, a non-URL and a non-HTTP scheme reject with ERR_RESPOND_REQUEST, without the URL', async () => {
+test('an unreachable URL rejects with ERR_RESPOND_REQUEST; a non-URL and a non-HTTP scheme with ERR_RESPOND_BAD_URL (permanent); never with the URL', async () => {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const port = (closed.address() as AddressInfo).port;
@@ -122,11 +123,13 @@ test('an unreachable URL, a non-URL and a non-HTTP scheme reject with ERR_RESPON
   assert.equal((refused.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
 
   const notUrl = await rejection(createRespond('secret-token')('hi'));
-  assert.equal(notUrl.code, 'ERR_RESPOND_REQUEST');
+  assert.equal(notUrl.code, 'ERR_RESPOND_BAD_URL');
   assert.doesNotMatch(notUrl.message, /secret-token/);
+  assert.equal(classifyError(notUrl), 'permanent');
 
   const ftp = await rejection(createRespond('ftp://example.com/secret-token')('hi'));
-  assert.equal(ftp.message, 'response_url POST failed: unsupported scheme ftp:');
+  assert.equal(ftp.code, 'ERR_RESPOND_BAD_URL');
+  assert.equal(ftp.message, 'the payload\'s response_url is not http(s) (scheme "ftp:")');
 });
 
 test('without a response_url, respond() rejects with ERR_RESPOND_NO_URL', async () => {

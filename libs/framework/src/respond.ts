@@ -17,25 +17,33 @@ export function createRespond(url: string | undefined, options: RespondOptions =
   const timeoutMs = options.timeoutMs ?? 10000;
   return async (message: string | RespondArguments): Promise<RespondResult> => {
     if (!url) throw new RespondError('ERR_RESPOND_NO_URL', 'respond() was called for a payload without a response_url');
+    // Checked before the job's scope takes one of the URL's uses or records the call: a URL
+    // that is not one never becomes one, so the job fails at once (permanent), posting nothing.
+    const target = responseUrlOf(url);
     const body: RespondArguments = typeof message === 'string' ? { text: message } : message;
     const scope = currentJobScope();
-    return scope ? scope.respond(url, body, (b) => post(url, b, timeoutMs)) : post(url, body, timeoutMs);
+    return scope ? scope.respond(url, body, (b) => post(target, b, timeoutMs)) : post(target, body, timeoutMs);
   };
+}
+
+function responseUrlOf(url: string): URL {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch (err) {
+    throw new RespondError('ERR_RESPOND_BAD_URL', 'the payload\'s response_url is not a URL', undefined, { cause: err });
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    // The scheme only: the rest of the URL is a bearer capability.
+    throw new RespondError('ERR_RESPOND_BAD_URL', `the payload's response_url is not http(s) (scheme ${JSON.stringify(target.protocol.slice(0, 16))})`);
+  }
+  return target;
 }
 
 /** Enough of an error body to say what went wrong; the rest is drained unread. */
 const MAX_ERROR_TEXT = 200;
 
-async function post(url: string, body: RespondArguments, timeoutMs: number): Promise<RespondResult> {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch (err) {
-    throw new RespondError('ERR_RESPOND_REQUEST', 'response_url POST failed: the response_url is not a URL', undefined, { cause: err });
-  }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new RespondError('ERR_RESPOND_REQUEST', `response_url POST failed: unsupported scheme ${target.protocol}`);
-  }
+async function post(target: URL, body: RespondArguments, timeoutMs: number): Promise<RespondResult> {
   let answer: ExchangeAnswer;
   try {
     answer = await exchange({
