@@ -485,3 +485,23 @@ test('the job logger given to dispatch is the one listeners get', async () => {
   const line = JSON.parse(lines.find((l) => l.includes('from the listener'))!) as Record<string, unknown>;
   assert.equal(line.envelope_id, 'env-1');
 });
+
+test('an unroutable payload is logged with its type cut to 64 characters, and a type that is not a string never throws', async () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const app = new App({ token: TOKEN, logger: createLogger({ name: 'test', destination }) });
+  await app.dispatch(job('interactive', { type: 'z'.repeat(10_000) }), 'j1');
+  await app.dispatch(job('events_api', { type: 'y'.repeat(10_000) }), 'j2');
+  await app.dispatch(job('interactive', { type: { toString: 1 } }), 'j3');
+  const reasons = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'no listener kind for this payload; nothing to do').map((l) => l.reason);
+  assert.deepEqual(reasons, [
+    `interactive payload of type "${'z'.repeat(64)}"`,
+    `events_api payload of type "${'y'.repeat(64)}"`,
+    'interactive payload of type (JSON object)',
+  ]);
+});

@@ -28,12 +28,18 @@ export type Unroutable = { kind: 'unroutable'; reason: string };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+/** A payload's type for a log line: what the sender wrote, so cut short, and never converted (that can throw). */
+function typeOf(type: unknown): string {
+  if (typeof type === 'string') return JSON.stringify(type.slice(0, 64));
+  return type === undefined ? '(none)' : `(JSON ${type === null ? 'null' : typeof type})`;
+}
+
 export function toIncoming(data: Pick<SlackJobData, 'type' | 'payload'>): Incoming | Unroutable {
   const p = data.payload;
   switch (data.type) {
     case 'events_api': {
       // Events API payloads without an inner event (app_rate_limited, …) have no listener kind.
-      if (p.type !== 'event_callback') return { kind: 'unroutable', reason: `events_api payload of type ${String(p.type)}` };
+      if (p.type !== 'event_callback') return { kind: 'unroutable', reason: `events_api payload of type ${typeOf(p.type)}` };
       if (!isObject(p.event) || !isString(p.event.type)) return { kind: 'unroutable', reason: 'event_callback without event.type' };
       const body = p as unknown as EventCallbackPayload<SlackEvent>;
       return { kind: 'event', body, event: body.event };
@@ -67,7 +73,7 @@ function interactive(p: Record<string, unknown>): Incoming | Unroutable {
       return { kind: 'options', body: p as unknown as BlockSuggestionPayload };
     default:
       // interactive_message, dialog_*, workflow_step_*: legacy kinds with no listener here.
-      return { kind: 'unroutable', reason: `interactive payload of type ${String(p.type).slice(0, 64)}` };
+      return { kind: 'unroutable', reason: `interactive payload of type ${typeOf(p.type)}` };
   }
 }
 
