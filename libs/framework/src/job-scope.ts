@@ -45,6 +45,9 @@ const LOOKUP_LOOKBACK_MS = 120_000;
 const LOOKUP_PAGE_LIMIT = 200;
 const LOOKUP_MAX_PAGES = 10;
 
+/** The longest Retry-After honoured: Slack asks for seconds to minutes; more is a broken value. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
 const storage = new AsyncLocalStorage<JobScope>();
 
 /** The scope of the job running in this async context, if any. */
@@ -269,7 +272,7 @@ export class JobScope {
     } catch (err) {
       const retryAfter = (err as { code?: unknown; retryAfter?: unknown }).retryAfter;
       if ((err as { code?: unknown }).code !== WebApiErrorCode.RateLimitedError || typeof retryAfter !== 'number') throw err;
-      const ms = Math.max(1, retryAfter) * 1000;
+      const ms = Math.min(Math.max(1, retryAfter) * 1000, MAX_RETRY_AFTER_MS);
       let inForce = ms;
       try {
         inForce = await this.state.pauses.pause(this.teamId, method, ms);

@@ -187,6 +187,22 @@ test('a 429 pauses (team, method) in Redis for Retry-After: the next job meets t
   await redis.del(keys.rateLimit('T0000001', 'chat.postMessage'));
 });
 
+test('a Retry-After past an hour pauses for the hour: a broken value cannot park a method for years', async () => {
+  const app = newApp((a) => a.event('app_mention', async ({ client, event }) => void (await client.chat.update({ channel: event.channel, ts: event.ts, text: 'u' }))));
+  sim.setRateLimit({ method: 'chat.update', count: 1, retryAfterSeconds: 1e10 });
+  try {
+    const thrown = await app.dispatch(jobData('events_api', appMentionPayload({ text: 'huge' })), newJobId()).catch((e: unknown) => e);
+    const limited = rateLimitOf(thrown);
+    assert.ok(limited, `a RateLimitedError, not ${String(thrown)}`);
+    assert.equal(limited.retryAfterMs, 3_600_000);
+    const pttl = await redis.pttl(keys.rateLimit('T0000001', 'chat.update'));
+    assert.ok(pttl > 3_500_000 && pttl <= 3_600_000, `pause key PTTL ${pttl}`);
+  } finally {
+    sim.setRateLimit(null);
+    await redis.del(keys.rateLimit('T0000001', 'chat.update'));
+  }
+});
+
 test('a rate limit the app caught (as Bolt apps do) still fails the run: the job is delayed, and its re-run replays earlier calls and posts', async () => {
   const text = `caught ${prefix}`;
   const caught: string[] = [];
