@@ -2,7 +2,6 @@
 // failures come back (permanent vs transient).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { toJobData, type Envelope, type SlackJobData } from '@socketworks/protocol';
 import { createLogger } from '@socketworks/runtime';
 import { appMentionPayload, blockActionsPayload, globalShortcutPayload, messageShortcutPayload, SlackSim, slashCommandPayload } from '@socketworks/slack-sim';
@@ -10,6 +9,7 @@ import { App } from './app';
 import { classifyError } from './classify-error';
 import type { RespondError } from './errors';
 import type { RateLimitedInfo } from './web-clients';
+import { lineSink } from './test-support/line-sink';
 
 const TOKEN = 'xoxb-0000000001-0000000001-frameworkframework';
 let sim: SlackSim;
@@ -183,13 +183,7 @@ test('global shortcuts have no channel and no response_url', async () => {
 });
 
 test('at debug level the Web API client logs its calls but never a request or response body', async () => {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
+  const { destination, lines } = lineSink();
   const local = new App({ token: TOKEN, slackApiUrl: sim.apiUrl, logger: createLogger({ name: 'test', level: 'debug', destination }) });
   local.event('app_mention', async ({ say }) => void (await say('a private message body')));
   await local.dispatch(injected('events_api', appMentionPayload({ text: 'hi' })).data, 'j');

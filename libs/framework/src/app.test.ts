@@ -2,11 +2,11 @@
 // App that needs no network. say/respond/client against the simulator are in app.int.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { toJobData, type AppMentionEvent, type Envelope, type GenericEvent, type MessageEvent, type SlackJobData } from '@socketworks/protocol';
 import { createLogger } from '@socketworks/runtime';
 import { App } from './app';
 import { FrameworkError, MultipleListenerError } from './errors';
+import { lineSink } from './test-support/line-sink';
 
 const TOKEN = 'xoxb-0000000001-0000000001-unittestunittest';
 
@@ -471,13 +471,7 @@ test("view payloads are authorized for view.app_installed_team_id when present (
 });
 
 test('the job logger given to dispatch is the one listeners get', async () => {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
+  const { destination, lines } = lineSink();
   const jobLogger = createLogger({ name: 'job', destination }).child({ envelope_id: 'env-1' });
   const app = quietApp();
   app.event('app_mention', async ({ logger }) => logger.info({ n: 1 }, 'from the listener'));
@@ -487,13 +481,7 @@ test('the job logger given to dispatch is the one listeners get', async () => {
 });
 
 test('an unroutable payload is logged with its type cut to 64 characters, and a type that is not a string never throws', async () => {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
+  const { destination, lines } = lineSink();
   const app = new App({ token: TOKEN, logger: createLogger({ name: 'test', destination }) });
   await app.dispatch(job('interactive', { type: 'z'.repeat(10_000) }), 'j1');
   await app.dispatch(job('events_api', { type: 'y'.repeat(10_000) }), 'j2');
